@@ -1,0 +1,1 @@
+"""lstm-viz: see inside an LSTM."""
