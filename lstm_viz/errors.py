@@ -1,0 +1,5 @@
+"""The project's own error type: a message a person can act on, shown in the UI as it is."""
+
+
+class InputError(ValueError):
+    """Bad user input (a sequence or model file, a parameter): the message says what and how to fix it."""
