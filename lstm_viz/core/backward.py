@@ -1,0 +1,134 @@
+"""Backpropagation through time for one layer and direction, for loss = Σ output · d_output.
+
+Each function takes the forward quantities of ``forward.py`` and dY (T, B, R), the gradient that
+reaches the layer's output h_t from above (or from the loss), and walks the steps in the opposite
+order of the forward pass. It returns the parameter gradients (torch names without suffix), dX
+(T, B, I) for the layer below, and the per-step totals dh (T, B, R) and dc (T, B, H).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import dsigmoid, dtanh
+from .forward import Weights, _order
+from .variants import BLOCKS
+
+
+def shifted(a: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
+    """The previous step's value at every position: a_{t-1} (a_{t+1} when running in reverse)."""
+    prev = np.empty_like(a)
+    if reverse:
+        prev[:-1], prev[-1] = a[1:], first
+    else:
+        prev[1:], prev[0] = a[:-1], first
+    return prev
+
+
+def _matmul_sum(dz: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Σ_t dz_t^T a_t over time and batch: (T, B, G), (T, B, K) -> (G, K)."""
+    return dz.reshape(-1, dz.shape[-1]).T @ a.reshape(-1, a.shape[-1])
+
+
+def _shared_grads(dZx: np.ndarray, dZh: np.ndarray, x: np.ndarray, h_prev: np.ndarray,
+                  w: Weights) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Gradients of W_ih, W_hh, the biases and the layer input, from the pre-activation grads."""
+    grads = {"weight_ih": _matmul_sum(dZx, x), "weight_hh": _matmul_sum(dZh, h_prev)}
+    if w.bias_ih is not None:
+        grads["bias_ih"] = dZx.sum(axis=(0, 1))
+        grads["bias_hh"] = dZh.sum(axis=(0, 1))
+    dX = dZx @ w.weight_ih                            # (T, B, G) @ (G, I)
+    return grads, dX
+
+
+def lstm_layer_backward(q: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
+                        dY: np.ndarray, w: Weights, variant: str, reverse: bool = False):
+    """BPTT through the LSTM family. q: the forward quantities of ``lstm_layer``."""
+    T, B, H = q["c"].shape
+    blocks = BLOCKS[variant]
+    col = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(blocks)}
+    i, f, g, o, c = q["i"], q["f"], q["g"], q["o"], q["c"]
+    c_prev = shifted(c, c0, reverse)
+    h_prev = shifted(q["h"], h0, reverse)
+    act = c if variant == "noaf" else np.tanh(c)      # what o multiplies
+    dact = np.ones_like(c) if variant == "noaf" else dtanh(act)
+    dg_dz = np.ones_like(g) if variant == "niaf" else dtanh(g)
+    p_i, p_f, p_o = (None, None, None) if w.peephole is None else w.peephole
+
+    dZ = np.zeros((T, B, len(blocks) * H), dtype=c.dtype)
+    dH = np.empty_like(q["h"])
+    dC = np.empty_like(c)
+    dh_next = np.zeros_like(h0)                       # from step t+1 through W_hh
+    dc_next = np.zeros_like(c0)                       # from step t+1 through f
+    for t in reversed(_order(T, reverse)):
+        dh = dH[t] = dY[t] + dh_next
+        dm = dh @ w.weight_hr if w.weight_hr is not None else dh   # h = W_hr m
+        dc = dc_next + dm * o[t] * dact[t]            # m = o * tanh(c)
+        dz = dZ[t]
+        if "o" in col:
+            dz[:, col["o"]] = dm * act[t] * dsigmoid(o[t])
+            if p_o is not None:                       # z_o = ... + p_o c_t
+                dc += dz[:, col["o"]] * p_o
+        dC[t] = dc
+        # c = f c_prev + i g
+        if "i" in col:
+            di = dc * g[t]
+            if variant == "cifg":                     # f = 1 - i
+                di -= dc * c_prev[t]
+            dz[:, col["i"]] = di * dsigmoid(i[t])
+        if "f" in col:
+            dz[:, col["f"]] = dc * c_prev[t] * dsigmoid(f[t])
+        dz[:, col["g"]] = dc * i[t] * dg_dz[t]
+        dc_next = dc * f[t]
+        if p_i is not None:                           # z_i, z_f = ... + p c_{t-1}
+            dc_next = dc_next + dz[:, col["i"]] * p_i + dz[:, col["f"]] * p_f
+        dh_next = dz @ w.weight_hh
+
+    grads, dX = _shared_grads(dZ, dZ, x, h_prev, w)
+    if w.weight_hr is not None:
+        grads["weight_hr"] = _matmul_sum(dH, q["m"])
+    if w.peephole is not None:
+        grads["peephole"] = np.stack([
+            (dZ[:, :, col["i"]] * c_prev).sum(axis=(0, 1)),
+            (dZ[:, :, col["f"]] * c_prev).sum(axis=(0, 1)),
+            (dZ[:, :, col["o"]] * c).sum(axis=(0, 1)),
+        ])
+    return grads, dX, {"dh": dH, "dc": dC}
+
+
+def gru_layer_backward(q: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, dY: np.ndarray,
+                       w: Weights, reverse: bool = False):
+    """BPTT through torch.nn.GRU. q: the forward quantities of ``gru_layer``."""
+    T, B, H = q["h"].shape
+    r, z, n, hn = q["r"], q["z"], q["n"], q["hn"]
+    h_prev = shifted(q["h"], h0, reverse)
+    dZx = np.empty((T, B, 3 * H), dtype=hn.dtype)     # grads of W_i* x + b_i*
+    dZh = np.empty_like(dZx)                          # grads of W_h* h + b_h*
+    dH = np.empty_like(q["h"])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(_order(T, reverse)):
+        dh = dH[t] = dY[t] + dh_next
+        dzn = dh * (1.0 - z[t]) * dtanh(n[t])         # h = (1 - z) n + z h_prev
+        dzz = dh * (h_prev[t] - n[t]) * dsigmoid(z[t])
+        dzr = dzn * hn[t] * dsigmoid(r[t])            # n = tanh(x_n + r hn)
+        dZx[t, :, :H], dZx[t, :, H : 2 * H], dZx[t, :, 2 * H :] = dzr, dzz, dzn
+        dZh[t, :, :H], dZh[t, :, H : 2 * H], dZh[t, :, 2 * H :] = dzr, dzz, dzn * r[t]
+        dh_next = dh * z[t] + dZh[t] @ w.weight_hh
+    grads, dX = _shared_grads(dZx, dZh, x, h_prev, w)
+    return grads, dX, {"dh": dH}
+
+
+def rnn_layer_backward(q: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, dY: np.ndarray,
+                       w: Weights, reverse: bool = False):
+    """BPTT through torch.nn.RNN (tanh). q: the forward quantities of ``rnn_layer``."""
+    h = q["h"]
+    h_prev = shifted(h, h0, reverse)
+    dZ = np.empty_like(h)
+    dH = np.empty_like(h)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(_order(h.shape[0], reverse)):
+        dh = dH[t] = dY[t] + dh_next
+        dZ[t] = dh * dtanh(h[t])                      # h = tanh(z)
+        dh_next = dZ[t] @ w.weight_hh
+    grads, dX = _shared_grads(dZ, dZ, x, h_prev, w)
+    return grads, dX, {"dh": dH}
