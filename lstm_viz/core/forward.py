@@ -49,85 +49,103 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     x: (T, B, I), h0: (B, R), c0: (B, H). Returns i, f, g, o, c, h (and m with a projection) and
     the pre-activations z_<gate> of the variant's blocks, each (T, B, units). A gate the variant
     lacks holds its constant (cifg: f = 1 - i; nig: i = 1; nfg: f = 1; nog: o = 1).
+
+    Inside the loop the gate rows are reordered so that the σ gates (i, f, o) come first and g last,
+    and the σ rows are scaled by 1/2 (exact in floating point): then one ``tanh`` over the whole
+    row gives tanh(z/2) for the σ gates and tanh(z_g) for g, and σ(z) = 0.5 tanh(z/2) + 0.5.
     """
     T, B, _ = x.shape
     H = c0.shape[1]
-    blocks = BLOCKS[variant]
-    col = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(blocks)}
-    has_i, has_f, has_o = "i" in col, "f" in col, "o" in col
-    peephole, cifg = variant == "peephole", variant == "cifg"
-    sigmoid_rows = slice(0, 2 * H) if peephole else slice(0, len(blocks) * H)
-
-    Z = w.input_projection(x)                         # (T, B, G): x-part of every pre-activation
-    A = np.empty_like(Z)                              # (T, B, G): the gates after σ / tanh
-    C = np.empty((T, B, H), dtype=x.dtype)            # cell state c_t
     R = w.weight_hh.shape[1]
-    Hs = np.empty((T, B, R), dtype=x.dtype)           # hidden state h_t
-    M = np.empty((T, B, H), dtype=x.dtype) if w.weight_hr is not None else Hs
-
-    Whh_T = np.ascontiguousarray(w.weight_hh.T)       # (R, G)
+    dt = x.dtype
+    blocks = BLOCKS[variant]
+    sig = [k for k in ("i", "f", "o") if k in blocks]
+    order = [*sig, "g"]                               # internal row order: σ gates, then g
+    col = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(order)}
+    S = len(sig) * H                                  # rows [:S] are σ gates
+    rows = np.concatenate([np.arange(blocks.index(k) * H, (blocks.index(k) + 1) * H)
+                           for k in order])
+    scale = np.ones(len(rows), dtype=dt)
+    scale[:S] = 0.5
+    b = None if w.bias_ih is None else (w.bias_ih + w.bias_hh)[rows] * scale
+    Wih_T = np.ascontiguousarray((w.weight_ih[rows] * scale[:, None]).T)
+    Whh_T = np.ascontiguousarray((w.weight_hh[rows] * scale[:, None]).T)
     Whr_T = None if w.weight_hr is None else np.ascontiguousarray(w.weight_hr.T)
-    p_i, p_f, p_o = (None, None, None) if w.peephole is None else w.peephole
-    hz = np.empty((B, Z.shape[2]), dtype=x.dtype)     # scratch: W_hh h_{t-1}
-    ig = np.empty((B, H), dtype=x.dtype)              # scratch: i * g
-    tc = np.empty((B, H), dtype=x.dtype)              # scratch: tanh(c_t)
-    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
 
+    # z_x = W_ih x + b_ih + b_hh for all steps at once (σ rows halved)
+    Z = (x.reshape(T * B, -1) @ Wih_T).reshape(T, B, -1)
+    if b is not None:
+        Z += b
+    A = np.empty_like(Z)                              # gates after σ / tanh
+    C = np.empty((T, B, H), dtype=dt)                 # cell state c_t
+    Hs = np.empty((T, B, R), dtype=dt)                # hidden state h_t
+    M = np.empty((T, B, H), dtype=dt) if Whr_T is not None else Hs   # o * tanh(c_t)
+    hz = np.empty((B, Z.shape[2]), dtype=dt)          # scratch: W_hh h_{t-1}
+    ig = np.empty((B, H), dtype=dt)                   # scratch: i * g
+    tc = np.empty((B, H), dtype=dt)                   # scratch: tanh(c_t)
+    if w.peephole is not None:
+        p_i, p_f, p_o = 0.5 * w.peephole              # halved like the σ rows
+        pc = np.empty((B, H), dtype=dt)
+
+    def per_gate(a: np.ndarray, k: str) -> np.ndarray | None:
+        return a[:, :, col[k]] if k in col else None
+
+    A_s, Z_g, A_i, A_f, A_g, A_o, Z_i, Z_f, Z_o = (
+        A[:, :, :S], per_gate(Z, "g"), *(per_gate(A, k) for k in "ifgo"),
+        *(per_gate(Z, k) for k in "ifo"))
+    per_step = [Z, A, A_s, Z_g, A_i, A_f, A_g, A_o, Z_i, Z_f, Z_o, C, M, Hs]
+    per_step = [np.broadcast_to(None, (T,)) if a is None else a for a in per_step]
+    if reverse:
+        per_step = [a[::-1] for a in per_step]
+
+    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
+    peephole, cifg, niaf = variant == "peephole", variant == "cifg", variant == "niaf"
+    nfg, nig, nog, noaf = variant == "nfg", variant == "nig", variant == "nog", variant == "noaf"
     h, c = h0, c0
-    for t in _order(T, reverse):
-        z, a, c_t, m_t = Z[t], A[t], C[t], M[t]
+    for z, a, a_s, z_g, i, f, g, o, z_i, z_f, z_o, c_t, m_t, h_t in zip(*per_step, strict=True):
         dot(h, Whh_T, out=hz)
         add(z, hz, out=z)                             # z = W_ih x + b_ih + W_hh h + b_hh
         if peephole:                                  # z_i += p_i c_{t-1},  z_f += p_f c_{t-1}
-            z[:, col["i"]] += p_i * c
-            z[:, col["f"]] += p_f * c
-        s = a[:, sigmoid_rows]                        # σ(z) = 0.5 tanh(z/2) + 0.5, all at once
-        mul(z[:, sigmoid_rows], 0.5, out=s)
-        tanh(s, out=s)
-        mul(s, 0.5, out=s)
-        add(s, 0.5, out=s)
-        g = a[:, col["g"]]
-        if variant == "niaf":                         # g = z_g
-            g[...] = z[:, col["g"]]
-        else:                                         # g = tanh(z_g)
-            tanh(z[:, col["g"]], out=g)
+            add(z_i, mul(p_i, c, out=pc), out=z_i)
+            add(z_f, mul(p_f, c, out=pc), out=z_f)
+        tanh(z, out=a)                                # tanh(z/2) for σ rows, tanh(z_g) for g
+        mul(a_s, 0.5, out=a_s)                        # σ(z) = 0.5 tanh(z/2) + 0.5
+        add(a_s, 0.5, out=a_s)
+        if niaf:                                      # g = z_g
+            g[...] = z_g
         # c_t = f * c_{t-1} + i * g
-        if has_f:
-            mul(a[:, col["f"]], c, out=c_t)
-        elif cifg:                                    # f = 1 - i
-            mul(1.0 - a[:, col["i"]], c, out=c_t)
-        else:                                         # nfg: f = 1
-            c_t[...] = c
-        if has_i:
-            mul(a[:, col["i"]], g, out=ig)
-            add(c_t, ig, out=c_t)
-        else:                                         # nig: i = 1
-            add(c_t, g, out=c_t)
+        if cifg:                                      # f = 1 - i:  c_t = c + i (g - c)
+            add(c, mul(i, g - c, out=ig), out=c_t)
+        elif nig:                                     # i = 1
+            add(mul(f, c, out=c_t), g, out=c_t)
+        elif nfg:                                     # f = 1
+            add(c, mul(i, g, out=ig), out=c_t)
+        else:
+            add(mul(f, c, out=c_t), mul(i, g, out=ig), out=c_t)
         if peephole:                                  # z_o += p_o c_t, then o = σ(z_o)
-            z_o, o = z[:, col["o"]], a[:, col["o"]]
-            z_o += p_o * c_t
-            mul(z_o, 0.5, out=o)
-            tanh(o, out=o)
+            add(z_o, mul(p_o, c_t, out=pc), out=z_o)
+            tanh(z_o, out=o)
             mul(o, 0.5, out=o)
             add(o, 0.5, out=o)
         # h_t = o * tanh(c_t)   (noaf: o * c_t; nog: o = 1), then the projection h_t = W_hr m_t
-        act = c_t if variant == "noaf" else tanh(c_t, out=tc)
-        if has_o:
-            mul(a[:, col["o"]], act, out=m_t)
-        else:
+        act = c_t if noaf else tanh(c_t, out=tc)
+        if nog:
             m_t[...] = act
+        else:
+            mul(o, act, out=m_t)
         if Whr_T is not None:
-            dot(m_t, Whr_T, out=Hs[t])
-        h, c = Hs[t], c_t
+            dot(m_t, Whr_T, out=h_t)
+        h, c = h_t, c_t
 
+    Z[:, :, :S] *= 2.0                                # undo the halving: the real z of σ gates
     out = {k: A[:, :, col[k]] for k in blocks}
     out.update({f"z_{k}": Z[:, :, col[k]] for k in blocks})
     if cifg:
         out["f"] = 1.0 - out["i"]
     for k in ("i", "f", "o"):
-        out.setdefault(k, np.ones((T, B, H), dtype=x.dtype))
+        out.setdefault(k, np.ones((T, B, H), dtype=dt))
     out["c"], out["h"] = C, Hs
-    if w.weight_hr is not None:
+    if Whr_T is not None:
         out["m"] = M
     return out
 
