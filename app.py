@@ -1,0 +1,157 @@
+"""Step through: an LSTM reads a sequence one step at a time, and you watch every gate move."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from lstm_viz.plots.diagram import cell_diagram
+from lstm_viz.plots.heatmaps import move_cursor, quantity_heatmaps
+from lstm_viz.tasks import TASKS
+from lstm_viz.ui import page
+from lstm_viz.ui.state import bind
+from lstm_viz.ui.steps import go_to, step_by, tick, toggle_play
+from lstm_viz.workbench import Loaded, sequence_key
+
+PLAY_INTERVAL_S = 0.1          # 10 steps a second
+LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
+
+loaded = page("Step through")
+ss = st.session_state
+seq, rec = loaded.sequence, loaded.recurrent
+last = seq.length - 1
+
+st.title("Step through an LSTM")
+task = TASKS.get(ss["task"])
+if task is not None and ss["seq_source"] == "example":
+    st.markdown(f"**{task.title}.** {task.description}")
+st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step, space to play")
+
+# -- the step controls --------------------------------------------------------------------------
+cols = st.columns([1, 1, 1.3, 1, 1, 8], vertical_alignment="bottom")
+cols[0].button("⏮", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
+cols[1].button("◀", help="Step back (←)", on_click=step_by, args=(-1, last), shortcut="Left")
+cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause (space)",
+               on_click=toggle_play, args=(last,), shortcut="Space", type="primary")
+cols[3].button("▶", help="Step forward (→)", on_click=step_by, args=(1, last), shortcut="Right")
+cols[4].button("⏭", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
+if last > 0:
+    cols[5].slider("Step", 0, last, **bind("step"))
+
+
+def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: int) -> dict:
+    """The focused unit's numbers at one step, for the cell diagram."""
+    tr = loaded.trace
+    names = tr.names(layer, direction)
+    prev = step - 1 if direction == 0 else step + 1
+    values: dict = {}
+    for name in ("i", "f", "g", "o", "c", "h", "m", "r", "z", "n"):
+        if name in names and unit < tr.get(name, layer, direction).shape[2]:
+            values[name] = float(tr.get(name, layer, direction)[step, 0, unit])
+    k = layer * rec.config.num_directions + direction
+    for name, init in (("c", tr.c0), ("h", tr.h0)):
+        if name not in names or init is None or unit >= init.shape[2]:
+            continue
+        first = 0 <= prev < loaded.length
+        values[f"{name}_prev"] = float(tr.get(name, layer, direction)[prev, 0, unit]
+                                       if first else init[k, 0, unit])
+    label = seq.labels[step] if seq.labels else None
+    values["x"] = label if label is not None else (
+        float(seq.values[step, 0]) if seq.n_features == 1 else f"x[{step}]")
+    return values
+
+
+@st.fragment(run_every=PLAY_INTERVAL_S if ss["playing"] else None)
+def live_view() -> None:
+    """The part that moves at every step: the cell diagram and the numbers around it."""
+    if ss["playing"] and not tick(last):
+        st.rerun()                                    # reached the end: redraw it all, paused
+    step, unit = int(ss["step"]), int(ss["unit"])
+    layer, direction = int(ss["layer"]), int(ss["direction"])
+    left, right = st.columns([3, 2])
+    with left:
+        values = point_values(loaded, step, unit, layer, direction)
+        fig = cell_diagram(values, rec.variant, unit=unit, step=step,
+                           projector=bool(ss["projector"]))
+        st.plotly_chart(fig, key="diagram", config={"displayModeBar": False})
+    with right:
+        st.markdown(f"#### Step {step} of {last}")
+        if seq.labels:
+            lo, hi = max(0, step - 12), min(seq.length, step + 13)
+            context = "".join(
+                f"**[{seq.labels[t]}]**" if t == step else seq.labels[t] for t in range(lo, hi))
+            st.markdown(f"Input around here: {'…' if lo else ''}{context}"
+                        f"{'…' if hi < seq.length else ''}")
+        else:
+            st.markdown("Input x_t = " + ", ".join(
+                f"{n} {v:.3g}" for n, v in zip(seq.feature_names, seq.values[step], strict=True)))
+        show_prediction(step)
+        st.markdown(f"Unit {unit} right now: " + " · ".join(
+            f"{k} = {values[k]:.3f}" for k in ("f", "i", "g", "o", "c", "h") if k in values))
+
+
+def show_prediction(step: int) -> None:
+    """What the trained model's readout says at this step, beside the task's target."""
+    pred = loaded.prediction()
+    if pred is None or loaded.model.trained is None:
+        return
+    task = TASKS[loaded.model.trained.task]
+    target = seq.meta.get("target") if ss["seq_source"] == "example" else None
+    if task.loss == "ce":
+        p = np.exp(pred[step] - pred[step].max())
+        p /= p.sum()
+        top = np.argsort(p)[::-1][:3]
+        names = task.vocab or tuple(str(k) for k in range(len(p)))
+        st.markdown("Model predicts: " + ", ".join(f"`{names[k]}` {p[k]:.0%}" for k in top))
+    else:
+        st.markdown("Model output: " + ", ".join(f"{v:.3f}" for v in pred[step]))
+    if target is not None:
+        target = np.asarray(target)
+        if target.ndim >= 1 and target.shape[0] == seq.length:
+            shown = target[step]
+        elif not task.per_step and step == last:
+            shown = target
+        else:
+            return
+        if task.loss == "ce" and task.vocab is not None and np.ndim(shown) == 0:
+            shown = task.vocab[int(shown)]
+        st.markdown(f"Target: `{np.round(shown, 3).tolist() if np.ndim(shown) else shown}`")
+
+
+live_view()
+
+# -- the whole sequence: heatmaps, units x time, cursor at the step ---------------------------
+st.subheader("Every unit over the whole sequence")
+window = None
+if seq.length > LONG_SEQUENCE:
+    if st.toggle("Zoom into a window at full resolution", key="zoom"):
+        step = int(ss["step"])
+        half = 500
+        window = (max(0, step - half), min(last, step + half))
+        st.caption(f"Window {window[0]}–{window[1]} around the current step.")
+
+
+def heatmap_figure(layer: int, direction: int, window: tuple[int, int] | None):
+    """The heatmaps of this trace, built once and kept in the session; only the cursor moves."""
+    key = (loaded.model.key, sequence_key(seq), layer, direction, window, ss["projector"],
+           int(ss["unit"]))
+    cached = ss.get("_heatmaps")
+    if cached is None or cached[0] != key:
+        fig = quantity_heatmaps(
+            loaded.quantities(layer, direction), step=int(ss["step"]),
+            input_values=seq.values, input_labels=seq.labels, feature_names=seq.feature_names,
+            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]))
+        ss["_heatmaps"] = cached = (key, fig)
+    return move_cursor(cached[1], int(ss["step"]))
+
+
+fig = heatmap_figure(int(ss["layer"]), int(ss["direction"]), window)
+event = st.plotly_chart(fig, key="heatmaps", on_select="rerun", selection_mode="points")
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+if points:
+    x = points[0].get("x")
+    if x is not None and int(round(float(x))) != int(ss["step"]):
+        go_to(int(round(float(x))), last)
+        st.rerun()
+if ss["playing"]:
+    st.caption("Playing: the heatmap cursor catches up when you pause.")

@@ -1,0 +1,196 @@
+"""The sidebar every page shares: sequence, model, variant, view. It returns what the page shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lstm_viz import loaders
+from lstm_viz.core import VARIANTS
+from lstm_viz.errors import InputError
+from lstm_viz.sequence import Sequence
+from lstm_viz.tasks import TASKS
+from lstm_viz.workbench import (
+    Loaded,
+    Model,
+    ModelChoice,
+    build_model,
+    example_sequence,
+    run,
+    sequence_key,
+    torch_call,
+)
+
+from .state import bind, clamp, init_state, set_value, show_notices, sync_url
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = (
+    ("app.py", "Step through"),
+    ("pages/1_Compare_variants.py", "Compare variants"),
+    ("pages/2_Gradient_flow.py", "Gradient flow"),
+    ("pages/3_Units.py", "Units"),
+    ("pages/4_Your_model.py", "Your model"),
+    ("pages/5_Train.py", "Train"),
+    ("pages/6_Learn.py", "Learn"),
+)
+UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
+MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
+               "custom": "yours (uploaded or trained here)"}
+
+
+@st.cache_resource(max_entries=24, show_spinner="Tracing the sequence through the model…")
+def cached_trace(model_key: str, seq_key: str, _model: Model, _seq: Sequence):
+    """The trace of a sequence through a model, kept by content keys (never by user)."""
+    return run(_model, _seq)
+
+
+def current_choice() -> ModelChoice:
+    ss = st.session_state
+    return ModelChoice(kind=ss["model_kind"], task=ss["task"], variant=ss["variant"],
+                       hidden_size=int(ss["hidden"]), num_layers=int(ss["layers"]),
+                       bidirectional=bool(ss["bidirectional"]), seed=int(ss["seed"]))
+
+
+def _example() -> Sequence:
+    ss = st.session_state
+    return example_sequence(ss["task"], seed=int(ss["example_seed"]))
+
+
+def _on_upload() -> None:
+    """Parse an uploaded sequence; on any problem keep the previous one and leave the error."""
+    ss = st.session_state
+    file = ss.get("w_upload")
+    ss["upload_error"] = None
+    if file is None:
+        return
+    try:
+        model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
+        seq = loaders.load_sequence(file.name, file.getvalue(), vocab=model.vocab)
+        if ss["model_kind"] != "fresh":
+            loaders.check_features(seq, model.recurrent.input_size)
+    except InputError as exc:
+        ss["upload_error"] = f"{file.name}: {exc}"
+        return
+    ss["uploaded_sequence"] = seq
+    ss["seq_source"] = "upload"
+    ss["step"] = 0
+    ss["playing"] = False
+    sync_url()
+
+
+def _new_example() -> None:
+    set_value("example_seed", int(st.session_state["example_seed"]) + 1)
+    set_value("step", 0)
+
+
+def _sequence_section() -> Sequence:
+    ss = st.session_state
+    st.subheader("Sequence")
+    st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].title, **bind("task"),
+                 help="A built-in task: its example sequence and the models trained on it.")
+    uploaded: Sequence | None = ss.get("uploaded_sequence")
+    sources = ["example", "upload"]
+    st.radio("Input", sources, horizontal=True, **bind("seq_source"),
+             format_func={"example": "task example", "upload": "my file"}.get)
+    if ss["seq_source"] == "upload":
+        st.file_uploader("CSV / TSV (header, one column per feature), .npy (T × features), "
+                         "or text", type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
+        if ss.get("upload_error"):
+            st.error(ss["upload_error"])
+        if uploaded is None:
+            st.caption("No file loaded yet: showing the task example.")
+    else:
+        st.button("New example", on_click=_new_example, help="Draw another example sequence.")
+    seq = uploaded if (ss["seq_source"] == "upload" and uploaded is not None) else _example()
+    st.caption(f"**{seq.name}**: {seq.length:,} steps × {seq.n_features} feature"
+               f"{'s' if seq.n_features != 1 else ''}")
+    unknown = seq.meta.get("unknown_chars")
+    if unknown:
+        st.warning("Characters outside the model's vocabulary (fed as all-zero inputs): "
+                   + " ".join(repr(c) for c in unknown))
+    return seq
+
+
+def _model_section(seq: Sequence) -> Model:
+    ss = st.session_state
+    st.subheader("Model")
+    kinds = ["trained", "fresh"] + (["custom"] if ss.get("custom_model") else [])
+    if ss["model_kind"] not in kinds:
+        ss["model_kind"] = "trained"
+    st.radio("Weights", kinds, format_func=MODEL_KINDS.get, **bind("model_kind"))
+    if ss["model_kind"] != "custom":
+        st.radio("Variant", list(VARIANTS), horizontal=True, **bind("variant"),
+                 help="vanilla = torch.nn.LSTM; peephole: gates see the cell; cifg: f = 1 − i; "
+                      "nig/nfg/nog: no input/forget/output gate; niaf/noaf: no input/output "
+                      "activation; gru, rnn for comparison.")
+    if ss["model_kind"] == "fresh":
+        st.slider("Hidden units", 1, 256, **bind("hidden"))
+        st.slider("Layers", 1, 4, **bind("layers"))
+        st.toggle("Bidirectional", **bind("bidirectional"))
+        st.number_input("Seed", 0, 10_000, **bind("seed"))
+    model = build_model(current_choice(), seq.n_features, ss.get("custom_model"))
+    st.caption(model.label)
+    st.code(torch_call(model.recurrent), language="python")
+    for text in model.notices:
+        st.info(text)
+    return model
+
+
+def _view_section(loaded: Loaded) -> None:
+    ss = st.session_state
+    rec = loaded.recurrent
+    st.subheader("View")
+    if rec.num_layers > 1:
+        clamp("layer", rec.num_layers - 1)
+        st.selectbox("Layer", list(range(rec.num_layers)), **bind("layer"))
+    else:
+        ss["layer"] = 0
+    if rec.bidirectional:
+        clamp("direction", 1)
+        st.radio("Direction", [0, 1], horizontal=True, **bind("direction"),
+                 format_func={0: "forward", 1: "backward"}.get)
+    else:
+        ss["direction"] = 0
+    units = loaded.units("c" if "c" in loaded.trace.names() else "h")
+    clamp("unit", units - 1)
+    st.number_input(f"Unit in focus (0–{units - 1})", 0, units - 1, **bind("unit"))
+    st.toggle("Projector view", **bind("projector"),
+              help="Larger fonts, thicker lines, higher contrast: for a room.")
+
+
+def sidebar() -> Loaded:
+    """Draw the shared sidebar; return the loaded sequence, model and trace."""
+    init_state()
+    ss = st.session_state
+    with st.sidebar:
+        for path, label in PAGES:
+            if (ROOT / path).is_file():
+                st.page_link(path, label=label)
+        seq = _sequence_section()
+        model = _model_section(seq)
+        if seq.n_features != model.recurrent.input_size:
+            try:
+                loaders.check_features(seq, model.recurrent.input_size)
+            except InputError as exc:
+                st.error(f"{exc} Showing the task example instead.")
+            seq = _example()
+            if seq.n_features != model.recurrent.input_size:   # a custom model of another task
+                model = build_model(ModelChoice("fresh", ss["task"], "vanilla"), seq.n_features)
+        trace = cached_trace(model.key, sequence_key(seq), model, seq)
+        loaded = Loaded(seq, model, trace)
+        _view_section(loaded)
+    clamp("step", seq.length - 1)
+    sync_url()
+    show_notices()
+    return loaded
+
+
+def page(title: str) -> Loaded:
+    """Set up a page: config, the sidebar, the projector styling. Call first on every page."""
+    st.set_page_config(page_title=f"{title} · lstm-viz", layout="wide")
+    loaded = sidebar()
+    if st.session_state.get("projector"):
+        st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
+                ".stMainBlockContainer h1{font-size:3rem}</style>")
+    return loaded

@@ -1,0 +1,135 @@
+"""Session state and the URL: a few clear keys, read from the query string once per session.
+
+Each persisted value lives under its own name in ``st.session_state`` ("task", "variant", "step",
+...). A widget never owns that key: it is drawn with the key ``"w_<name>"``, seeded from the
+value, and its ``on_change`` copies the value back and rewrites the URL. So a value survives pages
+that do not draw its widget, and buttons can move it (the step) freely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from lstm_viz.core import VARIANTS
+from lstm_viz.tasks import TASKS
+
+DEFAULTS: dict[str, Any] = {
+    "task": "brackets",         # the built-in task: its example sequence and its shipped models
+    "variant": "vanilla",
+    "model_kind": "trained",    # "trained" | "fresh" | "custom"
+    "seq_source": "example",    # "example" | "upload"
+    "example_seed": 0,
+    "hidden": 16,
+    "layers": 1,
+    "bidirectional": False,
+    "seed": 0,
+    "step": 0,
+    "unit": 0,
+    "layer": 0,
+    "direction": 0,
+    "projector": False,
+    "playing": False,
+}
+
+# The URL contract of DESIGN.md: these names, absent = default.
+URL_KEYS = ("task", "variant", "step", "unit", "layer", "direction", "projector")
+_INT_KEYS = ("step", "unit", "layer", "direction")
+
+
+def _parse(name: str, raw: str) -> Any:
+    """A query-string value as the state wants it; ``ValueError`` when it is not valid."""
+    if name == "task":
+        if raw not in TASKS:
+            raise ValueError
+        return raw
+    if name == "variant":
+        if raw not in VARIANTS:
+            raise ValueError
+        return raw
+    if name == "projector":
+        if raw not in ("0", "1", "true", "false"):
+            raise ValueError
+        return raw in ("1", "true")
+    value = int(raw)
+    if value < 0:
+        raise ValueError
+    return value
+
+
+def init_state() -> None:
+    """Defaults, then the URL's query parameters, once per session (before widgets are drawn).
+
+    An invalid parameter falls back to its default and leaves a notice for the page to show.
+    """
+    ss = st.session_state
+    if ss.get("_initialised"):
+        return
+    for name, value in DEFAULTS.items():
+        ss.setdefault(name, value)
+    notices = []
+    for name in URL_KEYS:
+        raw = st.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            ss[name] = _parse(name, raw)
+        except ValueError:
+            notices.append(f"The link's {name}={raw!r} is not valid here; using "
+                           f"{DEFAULTS[name]!r} instead.")
+    if "task" in st.query_params or "variant" in st.query_params:
+        ss["model_kind"] = "trained"
+    ss["notices"] = notices
+    ss["_initialised"] = True
+
+
+def sync_url() -> None:
+    """Write the view into the query string (only what differs from the defaults)."""
+    ss = st.session_state
+    want = {}
+    for name in URL_KEYS:
+        value = ss.get(name, DEFAULTS[name])
+        if name in ("task", "variant", "step", "unit") or value != DEFAULTS[name]:
+            want[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    if {k: st.query_params.get(k) for k in want} != want or set(st.query_params) - set(want):
+        st.query_params.from_dict(want)
+
+
+def commit(name: str) -> None:
+    """``on_change`` of a bound widget: copy its value into the state, update the URL."""
+    st.session_state[name] = st.session_state[f"w_{name}"]
+    if name in ("task", "variant", "model_kind", "seq_source", "layer", "direction"):
+        st.session_state["playing"] = False
+    sync_url()
+
+
+def bind(name: str) -> dict[str, Any]:
+    """Keyword arguments for a widget bound to the state value ``name``."""
+    st.session_state[f"w_{name}"] = st.session_state[name]
+    return {"key": f"w_{name}", "on_change": commit, "args": (name,)}
+
+
+def set_value(name: str, value: Any) -> None:
+    """Change a state value from code (a button, a click on a chart) and update the URL."""
+    st.session_state[name] = value
+    sync_url()
+
+
+def clamp(name: str, upper: int) -> int:
+    """Keep an integer state value inside [0, upper]; note it when a link asked for more."""
+    ss = st.session_state
+    value = int(ss.get(name, 0))
+    if value > upper:
+        ss.setdefault("notices", []).append(
+            f"{name} {value} is past the end (at most {upper}); showing {upper}.")
+        value = upper
+        ss[name] = value
+    return value
+
+
+def show_notices() -> None:
+    """Show (once) the notices left by the URL and by fallbacks."""
+    for text in st.session_state.pop("notices", []) or []:
+        st.info(text)
+    st.session_state["notices"] = []

@@ -1,0 +1,179 @@
+"""What every page works on: a sequence, a model and the trace of one through the other.
+
+No streamlit here: the UI resolves its widgets into a ``ModelChoice`` and a ``Sequence`` and calls
+``build_model`` and ``run``; the pages read the ``Loaded`` result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .core import TITLES, Recurrent, Trace, is_lstm
+from .sequence import Sequence
+from .tasks import TASKS, get_task
+from .zoo import TrainedModel, list_shipped, load_shipped
+
+SHIPPED_VARIANTS = ("vanilla", "peephole", "cifg", "gru", "rnn")
+
+
+def array_digest(*arrays: np.ndarray) -> str:
+    """A short content hash of arrays (shape, dtype and bytes)."""
+    h = hashlib.blake2b(digest_size=12)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.shape}{a.dtype}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def sequence_key(seq: Sequence) -> str:
+    return "seq:" + array_digest(seq.values)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the sidebar asks for: a shipped model, a fresh seeded one, or the user's own."""
+
+    kind: str                      # "trained" | "fresh" | "custom"
+    task: str
+    variant: str
+    hidden_size: int = 16
+    num_layers: int = 1
+    bidirectional: bool = False
+    seed: int = 0
+
+
+@dataclass
+class Model:
+    """A recurrent model ready to trace, with its readout head when it has one."""
+
+    recurrent: Recurrent
+    label: str                                 # "trained on brackets (vanilla, 16 units)"
+    key: str                                   # cache key: identifies the weights
+    trained: TrainedModel | None = None        # shipped or trained in the app: task, head, meta
+    vocab: tuple[str, ...] | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def variant(self) -> str:
+        return self.recurrent.variant
+
+
+def has_shipped(task: str, variant: str) -> bool:
+    return (task, variant) in set(list_shipped())
+
+
+def build_model(choice: ModelChoice, input_size: int, custom: Model | None = None) -> Model:
+    """Resolve a ``ModelChoice`` into a ``Model`` for sequences with ``input_size`` features.
+
+    A shipped model that does not exist for the variant falls back to a fresh one, with a notice.
+    """
+    if choice.kind == "custom" and custom is not None:
+        return custom
+    notices = []
+    if choice.kind == "trained":
+        if has_shipped(choice.task, choice.variant):
+            tm = load_shipped(choice.task, choice.variant)
+            return model_from_trained(tm, "trained")
+        notices.append(f"No trained {TITLES[choice.variant]} ships for '{choice.task}': "
+                       "showing a fresh seeded one (or train one on the Train page).")
+    rec = Recurrent(input_size, choice.hidden_size, num_layers=choice.num_layers,
+                    bidirectional=choice.bidirectional, variant=choice.variant, seed=choice.seed)
+    label = (f"fresh {choice.variant}, {choice.hidden_size} units, {choice.num_layers} layer(s)"
+             f"{', bidirectional' if choice.bidirectional else ''}, seed {choice.seed}")
+    key = (f"fresh:{choice.variant}:{input_size}:{choice.hidden_size}:{choice.num_layers}:"
+           f"{choice.bidirectional}:{choice.seed}")
+    return Model(rec, label, key, notices=notices)
+
+
+def model_from_trained(tm: TrainedModel, how: str = "trained") -> Model:
+    """Wrap a ``TrainedModel`` (shipped or trained in the app)."""
+    rec = tm.recurrent()
+    metric = tm.metric_value
+    score = f", held-out {tm.metric_name} {metric:.3g}" if metric is not None else ""
+    label = f"{how} on {tm.task} ({tm.variant}, {rec.hidden_size} units{score})"
+    key = f"{how}:{tm.task}:{tm.variant}:" + array_digest(*tm.state.values(), tm.head_weight)
+    return Model(rec, label, key, trained=tm, vocab=tm.vocab)
+
+
+def model_from_state(state: dict[str, np.ndarray], config: dict[str, Any], label: str) -> Model:
+    """A user's model from its state_dict and inferred configuration (``loaders.infer_config``)."""
+    rec = Recurrent(config["input_size"], config["hidden_size"], num_layers=config["num_layers"],
+                    bias=config.get("bias", True), bidirectional=config["bidirectional"],
+                    proj_size=config.get("proj_size", 0), variant=config["variant"])
+    rec.load_state_dict(state)
+    return Model(rec, label, "user:" + array_digest(*state.values()))
+
+
+@dataclass
+class Loaded:
+    """A sequence through a model: what the pages show."""
+
+    sequence: Sequence
+    model: Model
+    trace: Trace
+
+    @property
+    def recurrent(self) -> Recurrent:
+        return self.model.recurrent
+
+    @property
+    def length(self) -> int:
+        return self.sequence.length
+
+    def units(self, name: str = "h") -> int:
+        return int(self.trace.get(name).shape[2])
+
+    def quantities(self, layer: int = 0, direction: int = 0,
+                   names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """name -> (T, units) for batch element 0 of one layer and direction."""
+        avail = self.trace.names(layer, direction)
+        if names is None:
+            names = ("f", "i", "g", "o", "c", "h") if is_lstm(self.model.variant) else (
+                ("r", "z", "n", "h") if self.model.variant == "gru" else ("h",))
+        return {n: self.trace.get(n, layer, direction)[:, 0] for n in names if n in avail}
+
+    def prediction(self) -> np.ndarray | None:
+        """The head's output per step (T, outputs), when the model has a head."""
+        tm = self.model.trained
+        if tm is None or tm.head_weight.shape[1] != self.trace.output.shape[-1]:
+            return None
+        return tm.readout(self.trace.output)
+
+
+def run(model: Model, sequence: Sequence) -> Trace:
+    """The trace of one sequence (unbatched) through the model."""
+    return model.recurrent.trace(sequence.values)
+
+
+def example_sequence(task: str, seed: int = 0, length: int | None = None) -> Sequence:
+    return get_task(task).example(seed=seed, length=length)
+
+
+def task_names() -> tuple[str, ...]:
+    return tuple(TASKS)
+
+
+def torch_call(rec: Recurrent, batch_first: bool | None = None) -> str:
+    """The Python call that builds this model in torch (a reference module for other variants)."""
+    c = rec.config
+    bf = rec.batch_first if batch_first is None else batch_first
+    args = [f"input_size={c.input_size}", f"hidden_size={c.hidden_size}"]
+    if c.num_layers != 1:
+        args.append(f"num_layers={c.num_layers}")
+    if not c.bias:
+        args.append("bias=False")
+    if bf:
+        args.append("batch_first=True")
+    if c.bidirectional:
+        args.append("bidirectional=True")
+    if c.proj_size:
+        args.append(f"proj_size={c.proj_size}")
+    cls = {"vanilla": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}.get(c.variant)
+    if cls is None:
+        return f"make_torch_model({c.variant!r}, " + ", ".join(args) + ")"
+    return f"{cls}(" + ", ".join(args) + ")"
