@@ -6,10 +6,11 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz.plots.diagram import cell_diagram
-from lstm_viz.plots.heatmaps import move_cursor, quantity_heatmaps
+from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
-from lstm_viz.ui.state import bind
+from lstm_viz.ui.heatmap_view import heatmap_view
+from lstm_viz.ui.state import bind, set_value
 from lstm_viz.ui.steps import go_to, step_by, tick, toggle_play
 from lstm_viz.workbench import Loaded, sequence_key
 
@@ -28,13 +29,15 @@ if task is not None and ss["seq_source"] == "example":
 st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step, space to play")
 
 # -- the step controls --------------------------------------------------------------------------
-cols = st.columns([1, 1, 1.3, 1, 1, 8], vertical_alignment="bottom")
-cols[0].button("⏮", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
-cols[1].button("◀", help="Step back (←)", on_click=step_by, args=(-1, last), shortcut="Left")
+cols = st.columns([1.1, 1.2, 1.5, 1.2, 1.1, 6], vertical_alignment="bottom")
+cols[0].button("First", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
+cols[1].button("◀ Back", help="Step back (←)", on_click=step_by, args=(-1, last),
+               shortcut="Left")
 cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause (space)",
                on_click=toggle_play, args=(last,), shortcut="Space", type="primary")
-cols[3].button("▶", help="Step forward (→)", on_click=step_by, args=(1, last), shortcut="Right")
-cols[4].button("⏭", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
+cols[3].button("Next ▶", help="Step forward (→)", on_click=step_by, args=(1, last),
+               shortcut="Right")
+cols[4].button("Last", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
 if last > 0:
     cols[5].slider("Step", 0, last, **bind("step"))
 
@@ -131,27 +134,25 @@ if seq.length > LONG_SEQUENCE:
         st.caption(f"Window {window[0]}–{window[1]} around the current step.")
 
 
-def heatmap_figure(layer: int, direction: int, window: tuple[int, int] | None):
-    """The heatmaps of this trace, built once and kept in the session; only the cursor moves."""
-    key = (loaded.model.key, sequence_key(seq), layer, direction, window, ss["projector"],
-           int(ss["unit"]))
+def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> tuple[str, str]:
+    """The heatmaps of this view as (JSON, key), built once and kept in the session."""
+    key = "|".join(map(str, (loaded.model.key, sequence_key(seq), layer, direction, window,
+                             ss["projector"], int(ss["unit"]))))
     cached = ss.get("_heatmaps")
     if cached is None or cached[0] != key:
         fig = quantity_heatmaps(
             loaded.quantities(layer, direction), step=int(ss["step"]),
             input_values=seq.values, input_labels=seq.labels, feature_names=seq.feature_names,
             focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]))
-        ss["_heatmaps"] = cached = (key, fig)
-    return move_cursor(cached[1], int(ss["step"]))
+        ss["_heatmaps"] = cached = (key, fig.to_json())
+    return cached[1], key
 
 
-fig = heatmap_figure(int(ss["layer"]), int(ss["direction"]), window)
-event = st.plotly_chart(fig, key="heatmaps", on_select="rerun", selection_mode="points")
-points = (event or {}).get("selection", {}).get("points", []) if event else []
-if points:
-    x = points[0].get("x")
-    if x is not None and int(round(float(x))) != int(ss["step"]):
-        go_to(int(round(float(x))), last)
-        st.rerun()
-if ss["playing"]:
-    st.caption("Playing: the heatmap cursor catches up when you pause.")
+spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
+click = heatmap_view(spec, fig_key)
+if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
+    ss["_last_click"] = click.get("n")           # a click on a cell: jump there
+    if click.get("unit") is not None:
+        set_value("unit", int(click["unit"]))
+    go_to(int(click["step"]), last)
+    st.rerun()

@@ -1,0 +1,59 @@
+"""Benchmark of the stepper, server side: ``python -m lstm_viz.bench_app``.
+
+Issue #3's target: one step (a click on "Next", the rerun it causes) at T = 1000, hidden 64
+takes at most 50 ms on the server. Measured with Streamlit's AppTest (the script run, without the
+browser), best and median of N clicks, after a first run that traces and builds the heatmaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--clicks", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_viz.sequence import Sequence
+
+    rng = np.random.default_rng(0)
+    seq = Sequence(rng.standard_normal((args.steps, 2)).astype(np.float32), name="bench")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["uploaded_sequence"] = seq
+    at.session_state["seq_source"] = "upload"
+    at.session_state["model_kind"] = "fresh"
+    at.session_state["hidden"] = args.hidden
+    t0 = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t0
+    if at.exception:
+        raise SystemExit(f"the app raised: {at.exception[0].value}")
+    nxt = next(b for b in at.button if b.label.startswith("Next"))
+    times = []
+    for _ in range(args.clicks):
+        t0 = time.perf_counter()
+        nxt.click().run()
+        times.append(time.perf_counter() - t0)
+        nxt = next(b for b in at.button if b.label.startswith("Next"))
+    assert int(at.session_state["step"]) == args.clicks, "the clicks did not step"
+    best, med = min(times), statistics.median(times)
+    print(f"stepper, T={args.steps}, hidden={args.hidden}: first run {first * 1e3:.0f} ms "
+          f"(trace + heatmaps); a step: best {best * 1e3:.1f} ms, median {med * 1e3:.1f} ms "
+          f"over {args.clicks} clicks (target <= 50 ms) {'OK' if med <= 0.05 else 'MISSED'}")
+    return {"first": first, "best": best, "median": med}
+
+
+if __name__ == "__main__":
+    main()
