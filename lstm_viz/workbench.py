@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .core import TITLES, Recurrent, Trace, is_lstm
+from .errors import InputError
 from .sequence import Sequence
 from .tasks import TASKS, get_task
 from .zoo import TrainedModel, list_shipped, load_shipped
@@ -145,8 +146,24 @@ class Loaded:
         return tm.readout(self.trace.output)
 
 
+MAX_TRACE_BYTES = 1024**3   # one trace: 100,000 steps at hidden 128 take about 0.45 GB
+
+
+def check_trace_size(model: Model, sequence: Sequence) -> None:
+    """Raise ``InputError`` when tracing this sequence through this model would not fit."""
+    need = model.recurrent.trace_nbytes(sequence.length)
+    if need > MAX_TRACE_BYTES:
+        c = model.recurrent.config
+        raise InputError(
+            f"Tracing {sequence.length:,} steps through this model ({c.hidden_size} units, "
+            f"{c.num_layers} layer(s){', bidirectional' if c.bidirectional else ''}) needs "
+            f"{need / 1024**3:.1f} GB, over the {MAX_TRACE_BYTES / 1024**3:.0f} GB limit: use a "
+            "shorter sequence or a smaller model.")
+
+
 def run(model: Model, sequence: Sequence) -> Trace:
     """The trace of one sequence (unbatched) through the model."""
+    check_trace_size(model, sequence)
     return model.recurrent.trace(sequence.values)
 
 

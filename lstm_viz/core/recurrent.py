@@ -153,6 +153,20 @@ class Recurrent:
                      variant=cfg.variant, steps=steps, inputs=inputs, h0=h0, c0=c0,
                      unbatched=unbatched, batch_first=self.batch_first)
 
+    def trace_nbytes(self, steps: int, batch: int = 1) -> int:
+        """About how many bytes ``trace`` keeps for ``steps`` steps (to refuse what won't fit)."""
+        c = self.config
+        H, R, G = c.hidden_size, c.real_hidden_size, c.gate_rows
+        if is_lstm(c.variant):   # z and the gates (G each), c, h, m, the missing gate's constant
+            per_step = 2 * G + H + R + (H if c.proj_size else 0) + (4 * H - G)
+        elif c.variant == "gru":  # r, z, n, h, W_hn h + b_hn
+            per_step = 3 * H + 2 * H
+        else:
+            per_step = H
+        inputs = sum(c.layer_input_size(k) for k in range(c.num_layers))
+        total = steps * batch * (per_step * c.num_layers * c.num_directions + inputs)
+        return int(total * self.dtype.itemsize)
+
     # -- backward --------------------------------------------------------------------------------
     def backward(self, trace: Trace, d_output: Any) -> Gradients:
         """BPTT for loss = Σ output · d_output: parameter, input and per-step gradients."""

@@ -58,9 +58,14 @@ class Trace:
     @property
     def nbytes(self) -> int:
         """Memory held by the per-step arrays."""
-        seen = {id(a): a.nbytes for q in self.steps.values() for a in q.values()
-                if a.base is None}
-        return sum(seen.values()) + sum(x.nbytes for x in self.inputs)
+        def root(a: np.ndarray) -> np.ndarray:
+            while isinstance(a.base, np.ndarray):
+                a = a.base
+            return a
+
+        arrays = [root(a) for q in self.steps.values() for a in q.values()]
+        arrays += [root(x) for x in self.inputs]
+        return sum({id(a): a.nbytes for a in arrays}.values())
 
 
 @dataclass

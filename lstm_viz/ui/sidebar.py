@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from lstm_viz import loaders
-from lstm_viz.core import VARIANTS
+from lstm_viz.core import VARIANTS, Trace
 from lstm_viz.errors import InputError
 from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
@@ -16,6 +16,7 @@ from lstm_viz.workbench import (
     Model,
     ModelChoice,
     build_model,
+    check_trace_size,
     example_sequence,
     run,
     sequence_key,
@@ -23,6 +24,7 @@ from lstm_viz.workbench import (
 )
 
 from .state import bind, clamp, init_state, set_value, show_notices, sync_url
+from .trace_cache import TRACES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
@@ -39,10 +41,11 @@ MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random
                "custom": "yours (uploaded or trained here)"}
 
 
-@st.cache_resource(max_entries=24, show_spinner="Tracing the sequence through the model…")
-def cached_trace(model_key: str, seq_key: str, _model: Model, _seq: Sequence):
+def cached_trace(model: Model, seq: Sequence) -> Trace:
     """The trace of a sequence through a model, kept by content keys (never by user)."""
-    return run(_model, _seq)
+    key = f"{model.key}|{sequence_key(seq)}"
+    with st.spinner("Tracing the sequence through the model…"):
+        return TRACES.get(key, lambda: run(model, seq))
 
 
 def current_choice() -> ModelChoice:
@@ -69,6 +72,7 @@ def _on_upload() -> None:
         seq = loaders.load_sequence(file.name, file.getvalue(), vocab=model.vocab)
         if ss["model_kind"] != "fresh":
             loaders.check_features(seq, model.recurrent.input_size)
+        check_trace_size(model, seq)
     except InputError as exc:
         ss["upload_error"] = f"{file.name}: {exc}"
         return
@@ -177,7 +181,12 @@ def sidebar() -> Loaded:
             seq = _example()
             if seq.n_features != model.recurrent.input_size:   # a custom model of another task
                 model = build_model(ModelChoice("fresh", ss["task"], "vanilla"), seq.n_features)
-        trace = cached_trace(model.key, sequence_key(seq), model, seq)
+        try:
+            trace = cached_trace(model, seq)
+        except InputError as exc:
+            st.error(f"{exc} Showing the task example instead.")
+            seq = _example()
+            trace = cached_trace(model, seq)
         loaded = Loaded(seq, model, trace)
         _view_section(loaded)
     clamp("step", seq.length - 1)
