@@ -15,6 +15,7 @@ from lstm_viz.ui.steps import go_to, step_by, tick, toggle_play
 from lstm_viz.workbench import Loaded, sequence_key
 
 PLAY_INTERVAL_S = 0.1          # 10 steps a second
+DIAGRAM_WIDTH = 760           # px: plotly fonts do not scale with a stretched figure
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
 
 loaded = page("Step through")
@@ -60,7 +61,7 @@ def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: in
                                        if first else init[k, 0, unit])
     label = seq.labels[step] if seq.labels else None
     values["x"] = label if label is not None else (
-        float(seq.values[step, 0]) if seq.n_features == 1 else f"x[{step}]")
+        float(seq.values[step, 0]) if seq.n_features == 1 else seq.values[step].tolist())
     return values
 
 
@@ -75,8 +76,8 @@ def live_view() -> None:
     with left:
         values = point_values(loaded, step, unit, layer, direction)
         fig = cell_diagram(values, rec.variant, unit=unit, step=step,
-                           projector=bool(ss["projector"]))
-        st.plotly_chart(fig, key="diagram", config={"displayModeBar": False})
+                           projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+        st.plotly_chart(fig, key="diagram", width="content", config={"displayModeBar": False})
     with right:
         st.markdown(f"#### Step {step} of {last}")
         if seq.labels:
