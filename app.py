@@ -31,14 +31,14 @@ st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step
 
 # -- the step controls --------------------------------------------------------------------------
 cols = st.columns([1.5, 1.5, 1.9, 1.5, 1.5, 5], vertical_alignment="bottom")
-cols[0].button("« First", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
+cols[0].button("«", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
 cols[1].button("◀ Back", help="Step back (←)", on_click=step_by, args=(-1, last),
                shortcut="Left")
 cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause (space)",
                on_click=toggle_play, args=(last,), shortcut="Space", type="primary")
 cols[3].button("Next ▶", help="Step forward (→)", on_click=step_by, args=(1, last),
                shortcut="Right")
-cols[4].button("Last »", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
+cols[4].button("»", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
 if last > 0:
     cols[5].slider("Step", 0, last, **bind("step"))
 

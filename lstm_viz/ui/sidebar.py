@@ -135,7 +135,7 @@ def _model_section(seq: Sequence) -> Model:
         st.number_input("Seed", 0, 10_000, **bind("seed"))
     model = build_model(current_choice(), seq.n_features, ss.get("custom_model"))
     st.caption(model.label)
-    st.code(torch_call(model.recurrent), language="python")
+    st.code(torch_call(model.recurrent), language="python", wrap_lines=True)
     for text in model.notices:
         st.info(text)
     return model
