@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.io
 import streamlit as st
 
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
+from lstm_viz.ui.exports import figure_downloads, trace_downloads
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.state import bind, set_value
 from lstm_viz.ui.steps import go_to, step_by, tick, toggle_play
@@ -151,6 +153,9 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
 
 spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
 click = heatmap_view(spec, fig_key)
+with st.expander("Export: these heatmaps, the whole trace, the model"):
+    figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")
+    trace_downloads(loaded)
 if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
     ss["_last_click"] = click.get("n")           # a click on a cell: jump there
     if click.get("unit") is not None:

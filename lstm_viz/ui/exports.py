@@ -12,21 +12,24 @@ from lstm_viz.export_data import model_to_safetensors, trace_to_csv, trace_to_np
 from lstm_viz.plots.export import figure_to_html, figure_to_png
 from lstm_viz.workbench import Loaded
 
-
-def _safe_png(fig: go.Figure) -> Callable[[], bytes]:
-    def make() -> bytes:
-        return figure_to_png(fig)
-    return make
+Figure = go.Figure | Callable[[], go.Figure]
 
 
-def figure_downloads(fig: go.Figure, name: str, key: str) -> None:
-    """Two small buttons under a figure: standalone HTML and PNG."""
+def _figure(fig: Figure) -> go.Figure:
+    return fig() if callable(fig) else fig
+
+
+def figure_downloads(fig: Figure, name: str, key: str) -> None:
+    """Two small buttons under a figure: standalone HTML and PNG (``fig`` may be a callable that
+    builds the figure, so that nothing is built until a click)."""
     c1, c2, _ = st.columns([1, 1, 6])
-    c1.download_button("HTML", data=lambda: figure_to_html(fig), file_name=f"{name}.html",
-                       mime="text/html", key=f"{key}_html", on_click="ignore",
+    c1.download_button("HTML", data=lambda: figure_to_html(_figure(fig)),
+                       file_name=f"{name}.html", mime="text/html", key=f"{key}_html",
+                       on_click="ignore",
                        help="The interactive figure as a standalone HTML file (plotly inlined).")
-    c2.download_button("PNG", data=_safe_png(fig), file_name=f"{name}.png", mime="image/png",
-                       key=f"{key}_png", on_click="ignore", help="A 2x PNG for slides.")
+    c2.download_button("PNG", data=lambda: figure_to_png(_figure(fig)), file_name=f"{name}.png",
+                       mime="image/png", key=f"{key}_png", on_click="ignore",
+                       help="A 2x PNG for slides.")
 
 
 def trace_downloads(loaded: Loaded, key: str = "trace") -> None:
