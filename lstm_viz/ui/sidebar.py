@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from lstm_viz import loaders
 from lstm_viz.core import VARIANTS, Trace
@@ -163,14 +164,23 @@ def _view_section(loaded: Loaded) -> None:
               help="Larger fonts, thicker lines, higher contrast: for a room.")
 
 
+def navigation() -> None:
+    """Links to the pages, with readable names (Streamlit would name the first one "app")."""
+    for path, label in PAGES:
+        if not (ROOT / path).is_file():
+            continue
+        try:
+            st.page_link(path, label=label)
+        except StreamlitAPIException:   # a page run on its own (AppTest.from_file): no app
+            return
+
+
 def sidebar() -> Loaded:
     """Draw the shared sidebar; return the loaded sequence, model and trace."""
     init_state()
     ss = st.session_state
     with st.sidebar:
-        for path, label in PAGES:
-            if (ROOT / path).is_file():
-                st.page_link(path, label=label)
+        navigation()
         seq = _sequence_section()
         model = _model_section(seq)
         if seq.n_features != model.recurrent.input_size:
