@@ -13,7 +13,7 @@ from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads, trace_downloads
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.state import bind, set_value
-from lstm_viz.ui.steps import go_to, step_by, tick, toggle_play
+from lstm_viz.ui.steps import go_to, set_playing, step_by, tick
 from lstm_viz.workbench import Loaded, sequence_key
 
 PLAY_INTERVAL_S = 0.1          # 10 steps a second
@@ -32,17 +32,16 @@ if task is not None and ss["seq_source"] == "example":
 st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step, space to play")
 
 # -- the step controls --------------------------------------------------------------------------
-cols = st.columns([1.5, 1.5, 1.9, 1.5, 1.5, 5], vertical_alignment="bottom")
+cols = st.columns([1.2, 1.5, 1.9, 1.5, 1.2, 5], vertical_alignment="bottom")
 cols[0].button("«", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
 cols[1].button("◀ Back", help="Step back (←)", on_click=step_by, args=(-1, last),
                shortcut="Left")
 cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause (space)",
-               on_click=toggle_play, args=(last,), shortcut="Space", type="primary")
+               on_click=set_playing, args=(not ss["playing"], last), shortcut="Space",
+               type="primary")
 cols[3].button("Next ▶", help="Step forward (→)", on_click=step_by, args=(1, last),
                shortcut="Right")
 cols[4].button("»", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
-if last > 0:
-    cols[5].slider("Step", 0, last, **bind("step"))
 
 
 def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: int) -> dict:
@@ -72,6 +71,8 @@ def live_view() -> None:
     """The part that moves at every step: the cell diagram and the numbers around it."""
     if ss["playing"] and not tick(last):
         st.rerun()                                    # reached the end: redraw it all, paused
+    if last > 0:                                      # in the fragment: it follows play
+        st.slider("Step", 0, last, **bind("step"))
     step, unit = int(ss["step"]), int(ss["unit"])
     layer, direction = int(ss["layer"]), int(ss["direction"])
     left, right = st.columns([3, 2])

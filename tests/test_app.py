@@ -432,13 +432,8 @@ def test_deep_link_projector():
     ({"step": "abc"}, "step", "abc"),
     ({"unit": "500"}, "unit", "500"),
     ({"projector": "maybe"}, "projector", "maybe"),
-    pytest.param({"layer": "3"}, "layer", "3", marks=pytest.mark.xfail(
-        strict=True, reason="BUG: layer=3 on a 1-layer model is reset to 0 silently "
-        "(sidebar._view_section sets ss['layer'] = 0 without a notice); DESIGN.md asks for "
-        "a notice for any invalid parameter")),
-    pytest.param({"direction": "1"}, "direction", "1", marks=pytest.mark.xfail(
-        strict=True, reason="BUG: direction=1 on a unidirectional model is reset to 0 "
-        "silently (sidebar._view_section); DESIGN.md asks for a notice")),
+    ({"layer": "3"}, "layer", "3"),
+    ({"direction": "1"}, "direction", "1"),
 ], ids=lambda v: "-".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else None)
 def test_invalid_link_falls_back_with_a_notice(params, name, raw):
     at = open_app(**params)

@@ -143,20 +143,15 @@ def _model_section(seq: Sequence) -> Model:
 
 
 def _view_section(loaded: Loaded) -> None:
-    ss = st.session_state
     rec = loaded.recurrent
     st.subheader("View")
+    clamp("layer", rec.num_layers - 1)
+    clamp("direction", rec.config.num_directions - 1)
     if rec.num_layers > 1:
-        clamp("layer", rec.num_layers - 1)
         st.selectbox("Layer", list(range(rec.num_layers)), **bind("layer"))
-    else:
-        ss["layer"] = 0
     if rec.bidirectional:
-        clamp("direction", 1)
         st.radio("Direction", [0, 1], horizontal=True, **bind("direction"),
                  format_func={0: "forward", 1: "backward"}.get)
-    else:
-        ss["direction"] = 0
     units = loaded.units("c" if "c" in loaded.trace.names() else "h")
     clamp("unit", units - 1)
     st.number_input(f"Unit in focus (0–{units - 1})", 0, units - 1, **bind("unit"))

@@ -117,13 +117,14 @@ def set_value(name: str, value: Any) -> None:
 
 
 def clamp(name: str, upper: int) -> int:
-    """Keep an integer state value inside [0, upper]; note it when a link asked for more."""
+    """Keep an integer state value inside [0, upper]: past it, fall back to the default (0)
+    with a notice, as DESIGN's URL contract says."""
     ss = st.session_state
     value = int(ss.get(name, 0))
     if value > upper:
         ss.setdefault("notices", []).append(
-            f"{name} {value} is past the end (at most {upper}); showing {upper}.")
-        value = upper
+            f"{name} {value} is past the end here (0 to {upper}); showing {name} 0.")
+        value = 0
         ss[name] = value
     return value
 

@@ -17,12 +17,16 @@ def step_by(delta: int, last: int) -> None:
     go_to(int(st.session_state["step"]) + delta, last)
 
 
-def toggle_play(last: int) -> None:
-    """Play from here (from the start when at the end), or pause."""
+def set_playing(play: bool, last: int) -> None:
+    """Play from here (from the start when at the end), or pause.
+
+    Sets the value the button promised rather than toggling: a click that Streamlit replays
+    (when a play tick interrupts the run that handled it) then does no harm.
+    """
     ss = st.session_state
-    if not ss["playing"] and int(ss["step"]) >= last:
+    if play and not ss["playing"] and int(ss["step"]) >= last:
         set_value("step", 0)
-    ss["playing"] = not ss["playing"]
+    ss["playing"] = bool(play)
 
 
 def tick(last: int) -> bool:

@@ -9,7 +9,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from lstm_viz.tasks import TASKS
@@ -143,20 +142,6 @@ def slider_value(page) -> int:
     return int(thumb.inner_text().strip())
 
 
-PLAY_BUG = (
-    "BUG (app.py): the step slider does not follow Play, and Pause can lose the step. "
-    "(1) Deterministic: while playing, only the live_view fragment reruns, so the 'Step' slider "
-    "(outside the fragment) keeps showing the step where Play was pressed while the heading "
-    "says 'Step 26 of 39'. (2) Racy, follows from (1): after Pause, a fragment tick already "
-    "in flight carries that stale slider value; bind('step')'s on_change commit() writes it "
-    "into ss['step'], so the view jumps back to where Play was pressed (seen: 'Pause at step "
-    "5 shows step 0'). (3) Racy: now and then one click on Pause runs toggle_play twice "
-    "(Streamlit replays the click trigger when a fragment tick interrupts the run that "
-    "handled it): playing goes True -> False -> True and playback goes on; an idempotent "
-    "callback (set playing to the value the label promised) would not flip back.")
-
-
-@pytest.mark.xfail(strict=True, reason=PLAY_BUG)
 def test_controls_stay_in_step_through_play_and_pause(page, server):
     open_page(page, server + "/")
     start, last = step_heading(page)
