@@ -24,6 +24,9 @@ loaded = page("Step through")
 ss = st.session_state
 seq, rec = loaded.sequence, loaded.recurrent
 last = seq.length - 1
+# Labels that are characters (text, brackets, symbols) are shown as such; longer ones (the
+# numbers of a sine wave) are not tick labels: the values are drawn as a line instead.
+chars = seq.labels if seq.labels and max(map(len, seq.labels)) <= 2 else None
 
 st.title("Step through an LSTM")
 task = TASKS.get(ss["task"])
@@ -60,7 +63,7 @@ def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: in
         first = 0 <= prev < loaded.length
         values[f"{name}_prev"] = float(tr.get(name, layer, direction)[prev, 0, unit]
                                        if first else init[k, 0, unit])
-    label = seq.labels[step] if seq.labels else None
+    label = chars[step] if chars else None
     values["x"] = label if label is not None else (
         float(seq.values[step, 0]) if seq.n_features == 1 else seq.values[step].tolist())
     return values
@@ -83,10 +86,10 @@ def live_view() -> None:
         st.plotly_chart(fig, key="diagram", width="content", config={"displayModeBar": False})
     with right:
         st.markdown(f"#### Step {step} of {last}")
-        if seq.labels:
+        if chars:
             lo, hi = max(0, step - 12), min(seq.length, step + 13)
             context = "".join(
-                f"**[{seq.labels[t]}]**" if t == step else seq.labels[t] for t in range(lo, hi))
+                f"**[{chars[t]}]**" if t == step else chars[t] for t in range(lo, hi))
             st.markdown(f"Input around here: {'…' if lo else ''}{context}"
                         f"{'…' if hi < seq.length else ''}")
         else:
@@ -122,7 +125,11 @@ def show_prediction(step: int) -> None:
             return
         if task.loss == "ce" and task.vocab is not None and np.ndim(shown) == 0:
             shown = task.vocab[int(shown)]
-        st.markdown(f"Target: `{np.round(shown, 3).tolist() if np.ndim(shown) else shown}`")
+        if isinstance(shown, str):
+            text = shown
+        else:
+            text = ", ".join(f"{v:.3g}" for v in np.ravel(shown))
+        st.markdown(f"Target: `{text}`")
 
 
 live_view()
@@ -146,7 +153,7 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
     if cached is None or cached[0] != key:
         fig = quantity_heatmaps(
             loaded.quantities(layer, direction), step=int(ss["step"]),
-            input_values=seq.values, input_labels=seq.labels, feature_names=seq.feature_names,
+            input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
             focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]))
         ss["_heatmaps"] = cached = (key, fig.to_json())
     return cached[1], key
