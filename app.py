@@ -10,10 +10,13 @@ from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
+from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import figure_downloads, trace_downloads
 from lstm_viz.ui.heatmap_view import heatmap_view
+from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.state import bind, set_value
 from lstm_viz.ui.steps import go_to, set_playing, step_by, tick
+from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import Loaded, sequence_key
 
 PLAY_INTERVAL_S = 0.1          # 10 steps a second
@@ -33,6 +36,7 @@ task = TASKS.get(ss["task"])
 if task is not None and ss["seq_source"] == "example":
     st.markdown(f"**{task.title}.** {task.description}")
 st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step, space to play")
+torch_badge(loaded)
 
 # -- the step controls --------------------------------------------------------------------------
 cols = st.columns([1.2, 1.5, 1.9, 1.5, 1.2, 5], vertical_alignment="bottom")
@@ -84,6 +88,7 @@ def live_view() -> None:
         fig = cell_diagram(values, rec.variant, unit=unit, step=step,
                            projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
         st.plotly_chart(fig, key="diagram", width="content", config={"displayModeBar": False})
+        explain_panel(loaded)
     with right:
         st.markdown(f"#### Step {step} of {last}")
         if chars:
@@ -170,3 +175,5 @@ if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_cli
         set_value("unit", int(click["unit"]))
     go_to(int(click["step"]), last)
     st.rerun()
+
+presets_view()
