@@ -696,3 +696,16 @@ def test_figure_to_png_returns_png_bytes_and_reuses_chromium() -> None:
     assert elapsed < 1.5  # the server is already running: no new browser start
     width = int.from_bytes(first[16:20], "big")
     assert width == 2 * 1000  # scale 2 of the diagram's 1000 px
+
+
+@pytest.mark.parametrize("variant", ["vanilla", "peephole", "cifg", "nig", "nfg", "nog", "niaf",
+                                     "noaf", "gru", "rnn"])
+def test_diagram_is_valid_plotly(variant):
+    """The diagram skips plotly's validation for speed; here every property is validated."""
+    from lstm_viz.plots.diagram import cell_diagram
+
+    values = {"i": 0.3, "f": 0.9, "g": -0.2, "o": 0.6, "c": 0.4, "h": 0.2, "c_prev": 0.1,
+              "h_prev": -0.3, "x": "(", "r": 0.4, "z": 0.7, "n": 0.1}
+    fig = cell_diagram(values, variant, unit=1, step=2)
+    go.Figure(fig.to_dict())          # raises on any invalid property
+    assert len(fig.layout.shapes) > 5 and len(fig.layout.annotations) > 5

@@ -336,7 +336,9 @@ class _Canvas:
             hovermode=False,
             showlegend=False,
         )
-        return go.Figure(layout=layout)
+        # Our own shapes and annotations, checked once by the tests (test_diagram_is_valid_plotly):
+        # validating ~700 of them again at every step costs ~50 ms, most of a step's budget.
+        return go.Figure(layout=layout, _validate=False)
 
 
 # ---------------------------------------------------------------------------------------------
