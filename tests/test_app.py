@@ -35,7 +35,9 @@ SEED = 0                                # the sidebar's default seed
 
 
 def open_app(**params: str) -> AppTest:
-    """Run the app once, with these query parameters in the URL."""
+    """Run the app once, with these query parameters in the URL (none: ``step=0``, a link to the
+    still first step; a visit with no link at all starts playing, see test_first_visit_plays)."""
+    params = params or {"step": "0"}
     at = AppTest.from_file(APP, default_timeout=60)
     for name, value in params.items():
         at.query_params[name] = value
@@ -579,3 +581,13 @@ def test_good_upload_after_a_bad_one_clears_the_error(loaded_2f):
     no_exception(at)
     assert not errors(at), errors(at)
     assert loaded_caption(at) == (GOOD_3F.name, len(csv_values(GOOD_3F)), 3)
+
+
+def test_first_visit_plays_and_a_link_does_not():
+    """DESIGN: a first-time visitor sees a trained model on a meaningful task, already moving."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    no_exception(at)
+    assert at.session_state["playing"] is True
+    assert at.session_state["model_kind"] == "trained"
+    assert any(b.label.startswith("⏸") for b in at.button)
+    assert open_app(task="brackets").session_state["playing"] is False

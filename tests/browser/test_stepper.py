@@ -93,7 +93,7 @@ def test_links_deep_and_invalid(page, server):
 
 
 def test_start_page_step_buttons_keyboard_and_play(page, server):
-    open_page(page, server + "/")
+    open_page(page, server + "/?step=0")
     last = _last("brackets")
     expect(page.locator("h1")).to_contain_text("Step through")
     assert step_heading(page) == (0, last)
@@ -143,7 +143,7 @@ def slider_value(page) -> int:
 
 
 def test_controls_stay_in_step_through_play_and_pause(page, server):
-    open_page(page, server + "/")
+    open_page(page, server + "/?step=0")
     start, last = step_heading(page)
     assert slider_value(page) == start
     main_button(page, "Play").click()
@@ -169,7 +169,7 @@ def test_controls_stay_in_step_through_play_and_pause(page, server):
 
 
 def test_upload_good_then_bad_file(page, server):
-    open_page(page, server + "/")
+    open_page(page, server + "/?step=0")
     sidebar(page).get_by_text("my file", exact=True).click()
     wait_for_app(page)
     expect(sidebar(page)).to_contain_text("No file loaded yet")
