@@ -341,6 +341,14 @@ class _Canvas:
         return go.Figure(layout=layout, _validate=False)
 
 
+def _input_labels(canvas: _Canvas, h_prev: float | None, x: object, h_col: str) -> None:
+    """The two inputs every cell reads: h_{t-1} on the bus, x_t at the bottom."""
+    canvas.text(0.3, BUS_Y + 0.15, f"{_sub('h', 't-1')} = {style.fmt(h_prev)}", 15, h_col,
+                "left", "bottom", name="label_h_prev")
+    canvas.text(X_IN + 0.2, 0.35, f"{_sub('x', 't')} = {_format_x(x)}", 15, style.COLORS["x"],
+                "left", "middle", name="label_x")
+
+
 # ---------------------------------------------------------------------------------------------
 # LSTM family
 # ---------------------------------------------------------------------------------------------
@@ -427,26 +435,7 @@ def _lstm(canvas: _Canvas, values: dict, variant: str) -> None:
         canvas.path([(GATE_X[k], BUS_Y), (GATE_X[k], bottom)], _LINE, normal, name=f"feed_{k}")
         if GATE_X[k] != GATE_X[fed[-1]]:
             canvas.dot(GATE_X[k], BUS_Y)
-    canvas.text(
-        0.3,
-        BUS_Y + 0.15,
-        f"{_sub('h', 't-1')} = {style.fmt(h_prev)}",
-        15,
-        h_col,
-        "left",
-        "bottom",
-        name="label_h_prev",
-    )
-    canvas.text(
-        X_IN + 0.2,
-        0.35,
-        f"{_sub('x', 't')} = {_format_x(values.get('x'))}",
-        15,
-        style.COLORS["x"],
-        "left",
-        "middle",
-        name="label_x",
-    )
+    _input_labels(canvas, h_prev, values.get("x"), h_col)
     canvas.text(
         X_IN + 0.9,
         BUS_Y - 0.12,
@@ -837,26 +826,7 @@ def _rnn(canvas: _Canvas, values: dict) -> None:
     )
     canvas.text(bx, GATE_Y - 0.35, f"<b>h = {style.fmt(h)}</b>", 17, ink, name="value_h")
     canvas.path([(bx, GATE_Y + 0.9), (bx, CELL_Y), (19.7, CELL_Y)], h_col, thick, name="h_out")
-    canvas.text(
-        0.3,
-        BUS_Y + 0.15,
-        f"{_sub('h', 't-1')} = {style.fmt(h_prev)}",
-        15,
-        h_col,
-        "left",
-        "bottom",
-        name="label_h_prev",
-    )
-    canvas.text(
-        X_IN + 0.2,
-        0.35,
-        f"{_sub('x', 't')} = {_format_x(values.get('x'))}",
-        15,
-        style.COLORS["x"],
-        "left",
-        "middle",
-        name="label_x",
-    )
+    _input_labels(canvas, h_prev, values.get("x"), h_col)
     canvas.text(
         19.7,
         CELL_Y + 0.2,

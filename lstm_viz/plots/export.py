@@ -14,9 +14,15 @@ _lock = threading.Lock()
 _server_started = False
 
 
+def validated(fig: go.Figure) -> go.Figure:
+    """A validated copy: figures built with ``_validate=False`` (the cell diagram, for speed)
+    keep e.g. their template as a name, which plotly's exporters do not resolve."""
+    return go.Figure(fig.to_dict())
+
+
 def figure_to_html(fig: go.Figure) -> bytes:
     """A standalone HTML page (plotly.js inlined, works offline) as UTF-8 bytes."""
-    html = fig.to_html(
+    html = validated(fig).to_html(
         include_plotlyjs=True,
         full_html=True,
         config={"displaylogo": False, "responsive": True},
@@ -44,6 +50,7 @@ def figure_to_png(
     and ``height`` if given, else the figure's layout size, else 1100 x 700 CSS pixels, times
     ``scale``.
     """
+    fig = validated(fig)
     width = width or fig.layout.width or DEFAULT_WIDTH
     height = height or fig.layout.height or DEFAULT_HEIGHT
     opts = {"format": "png", "width": int(width), "height": int(height), "scale": scale}
