@@ -2,4 +2,7 @@
 
 
 class InputError(ValueError):
-    """Bad user input (a sequence or model file, a parameter): the message says what and how to fix it."""
+    """Bad user input (a sequence or model file, a parameter).
+
+    The message says what is wrong and how to fix it.
+    """

@@ -582,12 +582,3 @@ def test_good_upload_after_a_bad_one_clears_the_error(loaded_2f):
     assert not errors(at), errors(at)
     assert loaded_caption(at) == (GOOD_3F.name, len(csv_values(GOOD_3F)), 3)
 
-
-def test_first_visit_plays_and_a_link_does_not():
-    """DESIGN: a first-time visitor sees a trained model on a meaningful task, already moving."""
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    no_exception(at)
-    assert at.session_state["playing"] is True
-    assert at.session_state["model_kind"] == "trained"
-    assert any(b.label.startswith("⏸") for b in at.button)
-    assert open_app(task="brackets").session_state["playing"] is False

@@ -80,8 +80,6 @@ def init_state() -> None:
                            f"{DEFAULTS[name]!r} instead.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
-    if not st.query_params:          # a first visit, no link: the trained model, already moving
-        ss["playing"] = True
     ss["notices"] = notices
     ss["_initialised"] = True
 
