@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import plotly.io
 import streamlit as st
@@ -13,13 +15,14 @@ from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import figure_downloads, trace_downloads
 from lstm_viz.ui.heatmap_view import heatmap_view
+from lstm_viz.ui.player import player
 from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.state import bind, set_value
-from lstm_viz.ui.steps import go_to, set_playing, step_by, tick
+from lstm_viz.ui.steps import PLAY_ENDED, go_to, on_player_request, set_playing, step_by
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import Loaded, sequence_key
 
-PLAY_INTERVAL_S = 0.1          # 10 steps a second
+PLAY_INTERVAL_S = 0.1          # 10 steps a second, when the server keeps up
 DIAGRAM_WIDTH = 760           # px: plotly fonts do not scale with a stretched figure
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
 
@@ -73,10 +76,14 @@ def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: in
     return values
 
 
-@st.fragment(run_every=PLAY_INTERVAL_S if ss["playing"] else None)
+@st.fragment
 def live_view() -> None:
-    """The part that moves at every step: the cell diagram and the numbers around it."""
-    if ss["playing"] and not tick(last):
+    """The part that moves at every step: the cell diagram and the numbers around it.
+
+    While playing, the player at its end asks for the next step once this one is drawn: a
+    request reruns only this fragment.
+    """
+    if ss.pop(PLAY_ENDED, False):
         st.rerun()                                    # reached the end: redraw it all, paused
     if last > 0:                                      # in the fragment: it follows play
         st.slider("Step", 0, last, **bind("step"))
@@ -103,6 +110,7 @@ def live_view() -> None:
         show_prediction(step)
         st.markdown(f"Unit {unit} right now: " + " · ".join(
             f"{k} = {values[k]:.3f}" for k in ("f", "i", "g", "o", "c", "h") if k in values))
+    player(step, last, bool(ss["playing"]), PLAY_INTERVAL_S, partial(on_player_request, last))
 
 
 def show_prediction(step: int) -> None:

@@ -296,10 +296,10 @@ def _play_script() -> None:
     from lstm_viz.ui.steps import tick
 
     ss = st.session_state
-    ss["results"] = [(tick(ss["last"]), int(ss["step"]), bool(ss["playing"])) for _ in range(6)]
+    ss["results"] = [(tick(ss["last"]), int(ss["step"]), bool(ss["playing"])) for _ in range(5)]
 
 
-def test_tick_advances_and_stops_at_the_end():
+def test_tick_advances_and_stops_at_the_last_step():
     at = AppTest.from_function(_play_script, default_timeout=30)
     at.session_state["step"] = 2
     at.session_state["last"] = 5
@@ -307,8 +307,44 @@ def test_tick_advances_and_stops_at_the_end():
     at.run()
     no_exception(at)
     assert at.session_state["results"] == [
-        (True, 3, True), (True, 4, True), (True, 5, True),
-        (False, 5, False), (False, 5, False), (False, 5, False)]
+        (True, 3, True), (True, 4, True), (False, 5, False), (False, 5, False), (False, 5, False)]
+    assert at.query_params["step"] == "5"
+
+
+def _request_script() -> None:
+    import streamlit as st
+
+    from lstm_viz.ui.player import KEY
+    from lstm_viz.ui.steps import PLAY_ENDED, on_player_request
+
+    ss = st.session_state
+    seen = []
+    for request, playing in ss["requests"]:
+        ss[KEY], ss["playing"] = request, playing
+        on_player_request(ss["last"])
+        seen.append((int(ss["step"]), bool(ss["playing"]), bool(ss.pop(PLAY_ENDED, False))))
+    ss["seen"] = seen
+
+
+def test_a_player_request_moves_one_step_only_when_it_matches():
+    """The browser asks for the step after ``from``; stale, repeated and paused requests do
+    nothing, and the last step stops play and asks for a full redraw."""
+    at = AppTest.from_function(_request_script, default_timeout=30)
+    at.session_state["step"] = 3
+    at.session_state["last"] = 5
+    at.session_state["requests"] = [
+        ({"from": 3, "n": 1}, True),      # -> 4
+        ({"from": 3, "n": 2}, True),      # a repeat of an answered request: stays at 4
+        ({"from": 4, "n": 3}, False),     # paused meanwhile: stays
+        (None, True),                     # no request yet
+        ({"from": 4, "n": 4}, True),      # -> 5, the last: play stops, page redraws
+        ({"from": 5, "n": 5}, True),      # playing at the last step: stops there
+    ]
+    at.run()
+    no_exception(at)
+    assert at.session_state["seen"] == [
+        (4, True, False), (4, True, False), (4, False, False), (4, True, False),
+        (5, False, True), (5, False, True)]
     assert at.query_params["step"] == "5"
 
 
@@ -582,3 +618,13 @@ def test_good_upload_after_a_bad_one_clears_the_error(loaded_2f):
     assert not errors(at), errors(at)
     assert loaded_caption(at) == (GOOD_3F.name, len(csv_values(GOOD_3F)), 3)
 
+
+
+def test_first_visit_plays_and_a_link_does_not():
+    """DESIGN: a first-time visitor sees a trained model on a meaningful task, already moving."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    no_exception(at)
+    assert at.session_state["playing"] is True
+    assert at.session_state["model_kind"] == "trained"
+    assert any(b.label.startswith("⏸") for b in at.button)
+    assert open_app(task="brackets").session_state["playing"] is False

@@ -195,7 +195,7 @@ def sidebar() -> Loaded:
         loaded = Loaded(seq, model, trace)
         _view_section(loaded)
     clamp("step", seq.length - 1)
-    sync_url()
+    sync_url(force=True)
     show_notices()
     return loaded
 

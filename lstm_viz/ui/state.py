@@ -80,19 +80,27 @@ def init_state() -> None:
                            f"{DEFAULTS[name]!r} instead.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
+    if not st.query_params:          # a first visit, no link: the trained model, already moving
+        ss["playing"] = True
     ss["notices"] = notices
     ss["_initialised"] = True
 
 
-def sync_url() -> None:
-    """Write the view into the query string (only what differs from the defaults)."""
+def sync_url(force: bool = False) -> None:
+    """Write the view into the query string (only what differs from the defaults).
+
+    ``force`` writes it even when the server's copy already agrees: the browser's own URL may
+    be behind it (a step written by a run that a click interrupted can land after the click's
+    request left), and the browser ignores a write that changes nothing.
+    """
     ss = st.session_state
     want = {}
     for name in URL_KEYS:
         value = ss.get(name, DEFAULTS[name])
         if name in ("task", "variant", "step", "unit") or value != DEFAULTS[name]:
             want[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    if {k: st.query_params.get(k) for k in want} != want or set(st.query_params) - set(want):
+    if force or {k: st.query_params.get(k) for k in want} != want or (
+            set(st.query_params) - set(want)):
         st.query_params.from_dict(want)
 
 

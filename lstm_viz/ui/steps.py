@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .player import KEY as PLAYER_KEY
 from .state import set_value
+
+PLAY_ENDED = "_play_ended"     # set when play reaches the last step: the page redraws, paused
 
 
 def go_to(step: int, last: int) -> None:
@@ -21,7 +24,7 @@ def set_playing(play: bool, last: int) -> None:
     """Play from here (from the start when at the end), or pause.
 
     Sets the value the button promised rather than toggling: a click that Streamlit replays
-    (when a play tick interrupts the run that handled it) then does no harm.
+    then does no harm.
     """
     ss = st.session_state
     if play and not ss["playing"] and int(ss["step"]) >= last:
@@ -30,10 +33,27 @@ def set_playing(play: bool, last: int) -> None:
 
 
 def tick(last: int) -> bool:
-    """One step of play; returns False (and stops) at the end."""
+    """One step of play; returns False when play has stopped (the last step reached)."""
     ss = st.session_state
-    if int(ss["step"]) >= last:
+    step = int(ss["step"])
+    if step < last:
+        step += 1
+        set_value("step", step)
+    if step >= last:
         ss["playing"] = False
         return False
-    set_value("step", int(ss["step"]) + 1)
     return True
+
+
+def on_player_request(last: int) -> None:
+    """The player's ``on_change``: it asks for the step after ``from``.
+
+    A request that does not match the state (play was paused, or the step moved meanwhile, or it
+    is a repeat of one already answered) changes nothing.
+    """
+    ss = st.session_state
+    request = ss.get(PLAYER_KEY) or {}
+    if not ss["playing"] or request.get("from") != int(ss["step"]):
+        return
+    if not tick(last):
+        ss[PLAY_ENDED] = True

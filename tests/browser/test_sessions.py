@@ -12,6 +12,7 @@ neither upload. Any console error, page error or HTTP error in any context fails
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -265,3 +266,42 @@ def set_hidden_units(s: Session, value: int, max_presses: int = 40) -> None:
 
 FIRST_VISITS = 3               # tabs that open "/" (a first visit: it starts playing) at once
 AUTOPLAY_LIMIT_S = 45.0        # 40 steps at 10 a second take 4 s; this allows 10x for a slow box
+
+
+def _heading_step(s: Session) -> int | None:
+    loc = s.page.locator("h4").filter(has_text=HEADING)
+    if loc.count() != 1:
+        return None
+    m = HEADING.search(loc.inner_text())
+    return int(m.group(1)) if m else None
+
+
+def test_tabs_playing_at_once_each_reach_the_end(sessions):
+    """Four tabs press Play at about the same time; each plays its own sequence to the last step
+    and stops there, paused, with the URL at that step (play is paced by each browser: a busy
+    server slows it down, it never stalls it). A fifth visit, to "/", starts playing by itself."""
+    tabs = [sessions(f"tab{k}").open(f"/?task={task}&step=0")
+            for k, task in enumerate(("brackets", "brackets", "remember", "adding"))]
+    lasts = []
+    for s in tabs:
+        text = s.page.locator("h4").filter(has_text=HEADING).inner_text()
+        lasts.append(int(HEADING.search(text).group(2)))
+    for s in tabs:
+        s.button("Play").click()
+    landing = sessions("landing").open("/")
+    tabs.append(landing)
+    lasts.append(int(HEADING.search(
+        landing.page.locator("h4").filter(has_text=HEADING).inner_text()).group(2)))
+    deadline = time.monotonic() + 120                       # bounded: 40 steps at 10 a second
+    done: dict[str, int] = {}
+    while len(done) < len(tabs) and time.monotonic() < deadline:
+        for s, last in zip(tabs, lasts, strict=True):
+            if s.name not in done and _heading_step(s) == last:
+                done[s.name] = last
+        tabs[0].page.wait_for_timeout(250)
+    seen = {s.name: _heading_step(s) for s in tabs}
+    assert len(done) == len(tabs), f"not every tab reached its last step: {seen}, lasts {lasts}"
+    for s, last in zip(tabs, lasts, strict=True):
+        expect(s.button("Play")).to_be_visible(timeout=TIMEOUT_MS)     # stopped, paused
+        s.expect_step(last, last)
+        s.settle()

@@ -192,3 +192,64 @@ def test_upload_good_then_bad_file(page, server):
     expect(sidebar(page)).to_contain_text(caption)          # the previous file stays loaded
     expect_step(page, 1, N_2F - 1)
     assert_no_exception(page)
+
+
+CURSOR_JS = """() => {
+    const gd = document.getElementById('plot');
+    if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+    const xa = gd._fullLayout.xaxis;
+    const out = {};
+    document.querySelectorAll('#cursor .cursor').forEach(el => {
+        const r = el.getBoundingClientRect();
+        out[el.dataset.name] = {mid: (r.left + r.right) / 2, width: r.width, height: r.height,
+                                shown: getComputedStyle(el).display !== 'none'};
+    });
+    const at = s => xa._offset + xa.l2p(s);
+    return {cursors: out, x: [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)],
+            plotlyCursors: (gd.layout.shapes || []).filter(s => /^cursor/.test(s.name)).length};
+}"""
+
+
+def heatmap_frame(page):
+    frame_el = page.locator('iframe[title*="lstm_viz_heatmaps"]')
+    frame_el.scroll_into_view_if_needed(timeout=TIMEOUT_MS)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
+        if frame is not None and frame.evaluate(CURSOR_JS):
+            return frame
+        page.wait_for_timeout(200)
+    raise AssertionError("the heatmaps were not drawn in 30 s")
+
+
+def cursor_at(page, frame, step: int) -> dict:
+    """Wait until every cursor element is centred on ``step``; return what the frame holds."""
+    deadline = time.monotonic() + 10
+    while True:
+        seen = frame.evaluate(CURSOR_JS)
+        want = seen["x"][step]
+        if seen["cursors"] and all(c["shown"] and abs(c["mid"] - want) <= 1.5
+                                   for c in seen["cursors"].values()):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"cursor not at step {step} (x {want:.1f}): {seen['cursors']}")
+        page.wait_for_timeout(100)
+
+
+def test_heatmap_cursor_follows_the_step_line_and_character_box(page, server):
+    """The cursor over the heatmaps (its line, its halo, and on text input the line above the
+    characters and the box around the current one) moves with the step, drawn over the plot."""
+    open_page(page, server + "/?task=brackets&step=2")
+    frame = heatmap_frame(page)
+    seen = cursor_at(page, frame, 2)
+    assert {"cursor", "cursor_halo", "cursor_box"} <= set(seen["cursors"]), seen["cursors"]
+    assert seen["plotlyCursors"] == 0                   # plotly itself draws none of them
+    assert seen["cursors"]["cursor_box"]["width"] > seen["cursors"]["cursor"]["width"]
+    assert seen["cursors"]["cursor"]["height"] > 100
+    main_button(page, "Next").click()
+    wait_for_app(page)
+    cursor_at(page, frame, 3)
+    page.keyboard.press("End")                           # a move of many steps at once
+    main_button(page, "«").click()
+    wait_for_app(page)
+    cursor_at(page, frame, 0)
