@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
+from lstm_viz.plots.svg import figure_svg
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
@@ -94,7 +95,10 @@ def live_view() -> None:
         values = point_values(loaded, step, unit, layer, direction)
         fig = cell_diagram(values, rec.variant, unit=unit, step=step,
                            projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
-        st.plotly_chart(fig, key="diagram", width="content", config={"displayModeBar": False})
+        # as SVG markup: plotly.js would re-measure every label at every step (see plots.svg);
+        # through markdown, as st.html's sanitiser keeps only HTML elements
+        st.markdown(figure_svg(fig, label=f"cell diagram of unit {unit} at step {step}"),
+                    unsafe_allow_html=True)
         explain_panel(loaded)
     with right:
         st.markdown(f"#### Step {step} of {last}")

@@ -106,12 +106,24 @@ def heatmaps(at: AppTest) -> dict[str, np.ndarray]:
     return out
 
 
+def diagram_svg(at: AppTest) -> str:
+    """The cell diagram's SVG markup (the live view draws it as markdown: ``st.html`` would
+    strip the SVG)."""
+    found = [m.value for m in at.markdown if 'aria-label="cell diagram' in m.value]
+    assert len(found) == 1, f"{len(found)} cell diagrams on the page"
+    return found[0]
+
+
 def diagram_numbers(at: AppTest) -> dict[str, float]:
-    """The bold numbers of the cell diagram: gate and state values at the step."""
+    """The bold numbers of the cell diagram ("f = 0.90", "c<sub>t</sub> = 0.50"): gate and
+    state values at the step."""
     out = {}
-    for ann in chart(at, "diagram")["layout"].get("annotations", []):
-        text = (ann.get("text") or "").replace("<sub>t</sub>", "").replace("−", "-")
-        m = re.fullmatch(r"<b>(\w) = (-?[\d.]+)</b>", text)
+    for label in re.findall(r"<text[^>]*>(.*?)</text>", diagram_svg(at)):
+        if 'font-weight="bold"' not in label:
+            continue
+        label = re.sub(r'<tspan[^>]*baseline-shift="-0.3em"[^>]*>t</tspan>', "", label)
+        text = re.sub(r"<[^>]+>", "", label).replace("−", "-").strip()
+        m = re.fullmatch(r"(\w) = (-?[\d.]+)", text)
         if m:
             out[m.group(1)] = float(m.group(2))
     return out

@@ -1,0 +1,82 @@
+"""The cell diagram as SVG markup (lstm_viz.plots.svg): valid, complete, placed like plotly."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from lstm_viz.plots.diagram import HEIGHT, VARIANTS, WIDTH, cell_diagram
+from lstm_viz.plots.svg import figure_svg
+
+NS = "{http://www.w3.org/2000/svg}"
+VALUES = {"i": 0.5, "f": 0.9, "g": -0.1, "o": 0.3, "c": 0.5, "h": 0.2, "c_prev": 0.4,
+          "h_prev": 0.1, "x": 0.25, "r": 0.2, "z": 0.3, "n": 0.1, "m": 0.05}
+
+
+def plain(markup: str) -> str:
+    """Annotation markup as the words it shows ("<b>c<sub>t</sub> = 1</b>" -> "ct = 1")."""
+    text = re.sub(r"<br>", "", markup)
+    text = re.sub(r"<[^>]+>", "", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def shown_texts(root: ET.Element) -> list[str]:
+    return ["".join(el.itertext()) for el in root.iter(f"{NS}text")]
+
+
+@pytest.mark.parametrize("projector", [False, True])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_shape_and_label_of_every_variant_is_drawn(variant: str, projector: bool) -> None:
+    fig = cell_diagram(VALUES, variant, unit=3, step=7, projector=projector, width=760)
+    layout = fig.to_plotly_json()["layout"]
+    root = ET.fromstring(figure_svg(fig, label="diagram"))       # well-formed XML
+    assert root.get("viewBox") == f"0 0 {layout['width']} {layout['height']}"
+    shapes = [s for s in layout["shapes"] if s.get("visible", True)]
+    drawn = [el for el in root if el.tag in (f"{NS}path", f"{NS}ellipse", f"{NS}rect")]
+    assert len(drawn) == len(shapes) + 1                           # + the background
+    arrows = [a for a in layout["annotations"] if a.get("showarrow")]
+    assert len(root.findall(f"{NS}polygon")) == len(arrows)
+    labels = [plain(a["text"]) for a in layout["annotations"] if a.get("text")]
+    texts = shown_texts(root)
+    assert sorted(texts) == sorted([*labels, plain(layout["title"]["text"])])
+
+
+def test_shapes_land_where_plotly_puts_them() -> None:
+    """The canvas keeps its aspect, centred in the plot area like plotly's constrain="domain":
+    a circle at the canvas corner (0, 0) and one at (WIDTH, HEIGHT) span the plot area."""
+    layout = cell_diagram(VALUES, "vanilla", width=1000).to_plotly_json()["layout"]
+    layout.update(annotations=[], shapes=[
+        {"type": "circle", "xref": "x", "yref": "y", "x0": -0.1, "x1": 0.1, "y0": -0.1, "y1": 0.1},
+        {"type": "circle", "xref": "x", "yref": "y", "x0": WIDTH - 0.1, "x1": WIDTH + 0.1,
+         "y0": HEIGHT - 0.1, "y1": HEIGHT + 0.1}])
+    m = layout["margin"]
+    area_w = layout["width"] - m["l"] - m["r"]
+    area_h = layout["height"] - m["t"] - m["b"]
+    scale = min(area_w / WIDTH, area_h / HEIGHT)
+    left = m["l"] + (area_w - WIDTH * scale) / 2
+    bottom = m["t"] + (area_h + HEIGHT * scale) / 2
+    root = ET.fromstring(figure_svg({"layout": layout}))
+    corner, far = root.findall(f"{NS}ellipse")
+    assert float(corner.get("cx")) == pytest.approx(left, abs=0.01)
+    assert float(corner.get("cy")) == pytest.approx(bottom, abs=0.01)     # y grows downwards
+    assert float(far.get("cx")) - float(corner.get("cx")) == pytest.approx(WIDTH * scale, 0.01)
+    assert float(corner.get("cy")) - float(far.get("cy")) == pytest.approx(HEIGHT * scale, 0.01)
+    assert float(corner.get("rx")) == pytest.approx(0.1 * scale, abs=0.01)
+
+
+@pytest.mark.parametrize("char", ["<", "&", ">", "\"", "'"])
+def test_input_characters_that_are_markup_are_shown_as_text(char: str) -> None:
+    fig = cell_diagram({**VALUES, "x": char}, "vanilla")
+    root = ET.fromstring(figure_svg(fig, label=f'step with "{char}"'))
+    assert any(char in t for t in shown_texts(root)), shown_texts(root)
+
+
+def test_bold_and_subscripts_become_tspans() -> None:
+    fig = cell_diagram(VALUES, "vanilla")
+    svg = figure_svg(fig)
+    assert '<tspan font-weight="bold">f = 0.90</tspan>' in svg
+    assert re.search(r'<tspan[^>]*baseline-shift="-0.3em"[^>]*>t−1</tspan>', svg)
+    dotted = [s for s in fig.layout.shapes if s.line.dash == "dot"]
+    assert len(re.findall(r"stroke-dasharray", svg)) >= len(dotted)
