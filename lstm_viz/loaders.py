@@ -8,6 +8,7 @@ Sequences (`load_sequence`):
     .csv / .tsv   a table: a header row naming the features, then one row per step.
     .npy          a numeric array (T,) or (T, F).
     anything else text, one-hot encoded per character.
+Table and array values must be finite and at most `MAX_ABS_VALUE` in absolute value.
 
 Model weights (`load_state_dict_file`): .pt / .pth (a state_dict), .safetensors, .npz.
 `infer_config` reads the recurrent layer's configuration off the tensor names and shapes.
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_STEPS",
     "MAX_FEATURES",
     "MAX_ONE_HOT_CELLS",
+    "MAX_ABS_VALUE",
     "TABLE_EXTENSIONS",
     "ARRAY_EXTENSIONS",
     "MODEL_EXTENSIONS",
@@ -50,6 +52,11 @@ MAX_STEPS = 200_000
 MAX_FEATURES = 1024
 # steps × vocabulary of a one-hot text (80 MB of float32): a long text over a big alphabet.
 MAX_ONE_HOT_CELLS = 20_000_000
+# Largest |value| a table or array sequence may hold. The core computes in float32 (max about
+# 3.4e38); with inputs up to 1e6 and ordinary weights the input projection x @ W_ih.T stays far
+# from overflow even over MAX_FEATURES features, while larger inputs (up to 3.4e38 parses fine)
+# overflow it to inf/NaN with RuntimeWarnings. Data this large is unscaled: the message says so.
+MAX_ABS_VALUE = 1e6
 
 # Total size of all arrays inside an .npz after decompression (guards against zip bombs).
 _MAX_NPZ_UNCOMPRESSED = 16 * MAX_UPLOAD_BYTES
@@ -78,6 +85,11 @@ VARIANTS_BY_BLOCKS: dict[int, tuple[str, ...]] = {
 }
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_VALUE_LIMIT = f"±{MAX_ABS_VALUE:,.0f} limit for input values"
+_SCALE_HINT = (
+    "scale or standardise the data (for example subtract each column's mean and divide by its "
+    "standard deviation)"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,8 +285,8 @@ def _cell_error(cell: str, line: int, col: int, col_name: str, decimal_comma: bo
         )
     if abs(v) > _F32_MAX:
         return InputError(
-            f"{where} holds {_quote(s)}, too large for 32-bit floats (max about 3.4e38): "
-            "rescale the column."
+            f"{where} holds {_quote(s)}, too large for 32-bit floats and over the "
+            f"{_VALUE_LIMIT}: {_SCALE_HINT}."
         )
     raise AssertionError("unreachable: the cell parses")  # pragma: no cover
 
@@ -389,6 +401,15 @@ def _load_table(name: str, data: bytes, ext: str) -> Sequence:
                 if not _is_number(s, False) or not np.isfinite(v := float(s)) or abs(v) > _F32_MAX:
                     raise _cell_error(cell, line, k, header[k] or f"x{k}", decimal_comma)
         raise InputError("The table holds values that are not finite numbers.")  # pragma: no cover
+    over = np.abs(values) > MAX_ABS_VALUE
+    if over.any():
+        r, k = (int(i) for i in np.argwhere(over)[0])
+        count = int(over.sum())
+        more = f" (and {count - 1:,} more)" if count > 1 else ""
+        raise InputError(
+            f"Row {lines[r]}, column {k + 1} ({_quote(header[k] or f'x{k}')}) holds "
+            f"{_quote(cleaned[r][k])}{more}, over the {_VALUE_LIMIT}: {_SCALE_HINT}."
+        )
 
     names = [h if h else f"x{k}" for k, h in enumerate(header)]
     meta: dict[str, Any] = {"source": "table", "delimiter": delim}
@@ -486,7 +507,16 @@ def _load_npy(name: str, data: bytes) -> Sequence:
         idx, _, _ = _where_nonfinite(v32)
         raise InputError(
             f"'{name}' has a value too large for 32-bit floats ({values[idx]:.3g}) at "
-            f"arr{list(idx)}: rescale the data (max about 3.4e38)."
+            f"arr{list(idx)}, over the {_VALUE_LIMIT}: {_SCALE_HINT} before saving."
+        )
+    over = np.abs(values) > MAX_ABS_VALUE
+    if over.any():
+        idx = tuple(int(i) for i in np.argwhere(over)[0])
+        count = int(over.sum())
+        more = f" (and {count - 1:,} more)" if count > 1 else ""
+        raise InputError(
+            f"'{name}' has a value ({values[idx]:.10g}) at arr{list(idx)}{more} over the "
+            f"{_VALUE_LIMIT}: {_SCALE_HINT} before saving."
         )
     return Sequence(values=v32, name=name, meta={"source": "npy", "shape": tuple(arr.shape)})
 

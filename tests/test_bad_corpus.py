@@ -87,6 +87,8 @@ EXPECTED = {
     "npy_renamed.csv": ".npy",
     "npy_renamed.npz": "not a NumPy .npz file",
     "object_2d.npy": "Python objects",
+    "over_value_limit.csv": "Row 3, column 2 ('price') holds '2500000', over the ±1,000,000 limit",
+    "over_value_limit.npy": "at arr[1, 1] over the ±1,000,000 limit",
     "overlapping_offsets.safetensors": "offset",
     "pdf_renamed.txt": "PDF",
     "pickled_object.npz": "Python objects",

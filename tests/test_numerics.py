@@ -6,7 +6,9 @@
 - weights scaled so that the pre-activations are about ±1e4 (forward and backward),
 - float64 input to a float32 model,
 
-and the loaders keep values the float32 model cannot hold out, with an actionable message.
+and the loaders keep values the float32 model cannot hold out, with an actionable message: every
+table or array value must be finite and within ±``loaders.MAX_ABS_VALUE`` (1e6), and values at
+that limit trace through every variant without a warning.
 
 "Correct" means equal to torch on the same weights (``make_torch_model``: torch's own module for
 vanilla, gru and rnn, the SPEC-equation ``ReferenceLSTM`` for the rest) at SPEC §4 tolerances,
@@ -29,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_viz.core import LSTM_VARIANTS, VARIANTS, Recurrent
 from lstm_viz.errors import InputError
-from lstm_viz.loaders import load_sequence
+from lstm_viz.loaders import MAX_ABS_VALUE, MAX_FEATURES, load_sequence
 from lstm_viz.sequence import Sequence
 from lstm_viz.torch_reference import make_torch_model
 from lstm_viz.workbench import Loaded, Model, check_trace_size, run
@@ -384,12 +386,12 @@ def test_csv_inf_and_nan_words_are_refused(cell):
         load_sequence("big.csv", _csv(cell))
 
 
-def test_csv_extreme_but_representable_values_load():
-    seq = load_sequence("edge.csv", b"a,b\n3.4e38,-3.4e38\n1e-30,-1e-30\n1e-50,0\n")
+def test_csv_extreme_but_allowed_values_load():
+    seq = load_sequence("edge.csv", b"a,b\n1e6,-1000000\n1e-30,-1e-30\n1e-50,0\n")
     assert seq.values.dtype == np.float32
     assert np.isfinite(seq.values).all()
     np.testing.assert_array_equal(
-        seq.values, np.array([[3.4e38, -3.4e38], [1e-30, -1e-30], [0, 0]], np.float32))
+        seq.values, np.array([[1e6, -1e6], [1e-30, -1e-30], [0, 0]], np.float32))
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -399,7 +401,7 @@ def _npy(arr: np.ndarray) -> bytes:
 
 
 def test_npy_float64_values():
-    seq = load_sequence("ok.npy", _npy(np.array([[1e38, 1e-30], [-2.5, 0.0]])))
+    seq = load_sequence("ok.npy", _npy(np.array([[1e6, 1e-30], [-2.5, 0.0]])))
     assert seq.values.dtype == np.float32 and np.isfinite(seq.values).all()
     with pytest.raises(InputError, match="32-bit"):
         load_sequence("big.npy", _npy(np.array([[1.0], [1e308]])))
@@ -407,21 +409,77 @@ def test_npy_float64_values():
         load_sequence("inf.npy", _npy(np.array([[1.0], [np.inf]])))
 
 
-# --------------------------------------------------------------------------- known limits
+# --------------------------------------------------------------------------- the value limit
+
+LIMIT_TEXT = f"±{MAX_ABS_VALUE:,.0f}"          # how the loaders' messages name the limit
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the loaders accept any value up to float32's max (3.4e38), but the core's input "
-    "projection x @ W_ih overflows for such inputs and numpy emits RuntimeWarnings "
-    "('overflow encountered in matmul/multiply') in lstm_viz/core/forward.py; the output is "
-    "still finite (gates saturate) for every variant but niaf, whose unbounded cell becomes "
-    "inf/nan exactly as torch's does."))
-@pytest.mark.parametrize("variant", ["vanilla", "gru"])
+def _at_limit_csv(n_features: int) -> bytes:
+    """A table whose values are exactly ±MAX_ABS_VALUE (the largest the loaders accept)."""
+    header = ",".join(f"x{k}" for k in range(n_features))
+    plus = ",".join([repr(MAX_ABS_VALUE)] * n_features)
+    minus = ",".join([repr(-MAX_ABS_VALUE)] * n_features)
+    return f"{header}\n{plus}\n{minus}\n{plus}\n".encode()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_inputs_at_the_loader_limit_trace_without_warnings(variant):
-    _, rec = pair(variant, "float32")
-    x = load_sequence("max.csv", b"a,b,c\n3.4e38,3.4e38,3.4e38\n1,2,3\n").values
-    assert x.max() <= F32_MAX
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        tr = rec.trace(x)
-    assert np.isfinite(tr.output).all()
+    """The largest inputs the loaders accept (±MAX_ABS_VALUE, in a CSV and an .npy) trace and
+    backpropagate in float32 without any warning or floating-point error, with finite results
+    equal to torch's; also over MAX_FEATURES features at once. Raising MAX_ABS_VALUE towards
+    float32's max makes the input projection overflow and this test fail."""
+    module, rec = pair(variant, "float32")
+    x = load_sequence("max.csv", _at_limit_csv(I)).values
+    at_limit = np.array([[MAX_ABS_VALUE] * I, [-MAX_ABS_VALUE] * I, [MAX_ABS_VALUE] * I])
+    x_npy = load_sequence("max.npy", _npy(at_limit)).values
+    np.testing.assert_array_equal(x_npy, x)
+    assert np.abs(x).max() == np.float32(MAX_ABS_VALUE)
+    wide = load_sequence("wide.csv", _at_limit_csv(MAX_FEATURES)).values
+    rec_wide = Recurrent(MAX_FEATURES, H, variant=variant, seed=1)
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")                   # any warning at all fails
+        for r, xs in ((rec, x), (rec_wide, wide)):
+            tr = r.trace(xs)
+            assert all_finite(trace_arrays(tr)), f"{variant}: a non-finite trace value"
+            g = r.backward(tr, np.ones_like(tr.output))
+            assert all_finite([*g.params.values(), g.input]), f"{variant}: gradients"
+    check_against_torch(module, rec, x, "float32", f"{variant} at the value limit")
+
+
+def _just_above(dtype) -> float:
+    return float(np.nextafter(dtype(MAX_ABS_VALUE), dtype(np.inf)))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_values_just_above_the_limit_are_refused(sign):
+    """One ulp over ±MAX_ABS_VALUE (float64 in a CSV and an .npy, float32 in an .npy) is an
+    InputError that says where the value is, names the limit and says to scale the data."""
+    cell = repr(sign * _just_above(np.float64))
+    with pytest.raises(InputError) as err:
+        load_sequence("over.csv", _csv(cell))
+    msg = str(err.value)
+    assert "Row 3, column 1 ('a')" in msg and cell in msg, msg
+    assert LIMIT_TEXT in msg and "scale or standardise" in msg, msg
+    for dtype in (np.float64, np.float32):
+        arr = np.array([[0.5, 1.0], [2.0, sign * _just_above(dtype)]], dtype)
+        with pytest.raises(InputError) as err:
+            load_sequence("over.npy", _npy(arr))
+        msg = str(err.value)
+        assert "arr[1, 1]" in msg and LIMIT_TEXT in msg and "scale or standardise" in msg, msg
+
+
+def test_limit_message_counts_the_other_offending_values():
+    msg = str(pytest.raises(InputError, load_sequence, "over.csv",
+                            b"a,b\n1,2e6\n-3e6,4\n5,6e6\n").value)
+    assert "Row 2, column 2 ('b') holds '2e6' (and 2 more)" in msg, msg
+    big = np.zeros((4, 2))
+    big[1:, 0] = 1e7
+    msg = str(pytest.raises(InputError, load_sequence, "over.npy", _npy(big)).value)
+    assert "arr[1, 0] (and 2 more)" in msg, msg
+
+
+def test_values_over_float32_name_the_value_limit_too():
+    """A value float32 cannot hold gets the 32-bit message, which points at the real limit."""
+    for name, data in (("big.csv", _csv("1e39")), ("big.npy", _npy(np.array([1e300])))):
+        msg = str(pytest.raises(InputError, load_sequence, name, data).value)
+        assert "32-bit" in msg and LIMIT_TEXT in msg, msg
