@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import click, open_page
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.tasks import TASKS
@@ -10,20 +11,7 @@ PAGE = "pages/5_Train.py"
 
 
 def new_page() -> AppTest:
-    # The entrypoint is app.py (the sidebar links to it), switched to this page.
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    [button] = [b for b in at.button if b.label == label]
-    button.click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE)
 
 
 def tiny(at: AppTest, steps: int = 15, hidden: int = 4) -> AppTest:

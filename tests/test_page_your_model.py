@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import click, open_page
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
@@ -15,12 +16,7 @@ PAGE = "pages/4_Your_model.py"
 
 
 def new_page() -> AppTest:
-    # The entrypoint is app.py (the sidebar links to it), switched to this page.
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE)
 
 
 def torch_bytes(obj: object) -> bytes:
@@ -43,14 +39,6 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 def config_table(at: AppTest) -> dict[str, str]:
     table = at.table[0].value
     return dict(zip(table["setting"], table["value"], strict=True))
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    [button] = [b for b in at.button if b.label == label]
-    button.click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def texts(elements) -> str:

@@ -349,6 +349,69 @@ def _input_labels(canvas: _Canvas, h_prev: float | None, x: object, h_col: str) 
                 "left", "middle", name="label_x")
 
 
+def _cell_frame(canvas: _Canvas) -> None:
+    """The cell: a light rounded frame behind everything one step computes."""
+    canvas.box(10.0, 5.65, 15.0, 9.1, _CELL_FILL, "#c9ced6", radius=0.5, width=1.2, name="cell")
+
+
+def _state_line(
+    canvas: _Canvas,
+    state: str,
+    gate: str,
+    x_mul: float,
+    x_add: float,
+    colour: str,
+    *,
+    prev: float | None,
+    gate_value: float | None,
+    new: float | None,
+) -> None:
+    """The state line across the top: state_{t-1} -> × gate -> + -> state_t, with its labels.
+
+    The LSTM's cell state ("c", kept by the forget gate "f") and the GRU's state ("h", kept by
+    the update gate "z") share this drawing. prev, gate_value and new are state_{t-1}, the gate
+    and state_t; the segment between × and + shows gate·state_{t-1}. What enters the + from below
+    (i·g, (1−z)·n) is drawn by the caller.
+    """
+    thick = 4.0
+    kept = f"{gate}{state}"  # "fc", "zh": what the gate keeps of the old state
+    canvas.path([(0.3, CELL_Y), (x_mul - R_NODE, CELL_Y)], colour, thick, name=f"{state}_in")
+    canvas.path([(x_mul + R_NODE, CELL_Y), (x_add - R_NODE, CELL_Y)], colour, thick, name=kept)
+    canvas.path([(x_add + R_NODE, CELL_Y), (19.7, CELL_Y)], colour, thick, name=f"{state}_out")
+    canvas.circle(x_mul, CELL_Y, R_NODE, "×", name=f"mul_{gate}")
+    canvas.circle(x_add, CELL_Y, R_NODE, "+", name="add")
+    canvas.text(
+        0.3,
+        CELL_Y + 0.2,
+        f"{_sub(state, 't-1')} = {style.fmt(prev)}",
+        15,
+        colour,
+        "left",
+        "bottom",
+        name=f"label_{state}_prev",
+    )
+    canvas.text(
+        (x_mul + x_add) / 2,
+        CELL_Y + 0.2,
+        f"{gate}·{_sub(state, 't-1')} = {style.fmt(_mul(gate_value, prev))}",
+        13,
+        colour,
+        "center",
+        "bottom",
+        name=f"label_{kept}",
+    )
+    canvas.text(
+        19.7,
+        CELL_Y + 0.2,
+        f"<b>{_sub(state, 't')} = {style.fmt(new)}</b>",
+        15,
+        colour,
+        "right",
+        "bottom",
+        name=f"label_{state}",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # LSTM family
 # ---------------------------------------------------------------------------------------------
@@ -385,46 +448,10 @@ def _lstm(canvas: _Canvas, values: dict, variant: str) -> None:
     top = GATE_Y + 0.775  # top of the gate boxes
     bottom = GATE_Y - 0.775
 
-    # the cell: a light rounded frame
-    canvas.box(10.0, 5.65, 15.0, 9.1, _CELL_FILL, "#c9ced6", radius=0.5, width=1.2, name="cell")
+    _cell_frame(canvas)
 
     # cell-state line: c_{t-1} -> ×f -> +(i·g) -> c_t
-    canvas.path([(0.3, CELL_Y), (fx - R_NODE, CELL_Y)], c_col, thick, name="c_in")
-    canvas.path([(fx + R_NODE, CELL_Y), (PLUS_X - R_NODE, CELL_Y)], c_col, thick, name="fc")
-    canvas.path([(PLUS_X + R_NODE, CELL_Y), (19.7, CELL_Y)], c_col, thick, name="c_out")
-    canvas.circle(fx, CELL_Y, R_NODE, "×", name="mul_f")
-    canvas.circle(PLUS_X, CELL_Y, R_NODE, "+", name="add")
-    canvas.text(
-        0.3,
-        CELL_Y + 0.2,
-        f"{_sub('c', 't-1')} = {style.fmt(c_prev)}",
-        15,
-        c_col,
-        "left",
-        "bottom",
-        name="label_c_prev",
-    )
-    fc = _mul(f, c_prev)
-    canvas.text(
-        (fx + PLUS_X) / 2,
-        CELL_Y + 0.2,
-        f"f·{_sub('c', 't-1')} = {style.fmt(fc)}",
-        13,
-        c_col,
-        "center",
-        "bottom",
-        name="label_fc",
-    )
-    canvas.text(
-        19.7,
-        CELL_Y + 0.2,
-        f"<b>{_sub('c', 't')} = {style.fmt(c)}</b>",
-        15,
-        c_col,
-        "right",
-        "bottom",
-        name="label_c",
-    )
+    _state_line(canvas, "c", "f", fx, PLUS_X, c_col, prev=c_prev, gate_value=f, new=c)
 
     # bus [h_{t-1}, x_t] feeding every gate box from below
     fed = [k for k in "figo" if k != removed and not (variant == "cifg" and k == "f")]
@@ -663,47 +690,13 @@ def _lstm(canvas: _Canvas, values: dict, variant: str) -> None:
 def _gru(canvas: _Canvas, values: dict) -> None:
     h_prev = _number(values, "h_prev")
     r, z, n, h = (_number(values, k) for k in ("r", "z", "n", "h"))
-    h_col, normal, thick = style.color("h"), 2.2, 4.0
+    h_col, normal = style.color("h"), 2.2
     zx, rx, mx, nx, plus_x = 5.0, 8.0, 10.6, 13.2, 13.2
     top, bottom = GATE_Y + 0.775, GATE_Y - 0.775
-    canvas.box(10.0, 5.65, 15.0, 9.1, _CELL_FILL, "#c9ced6", radius=0.5, width=1.2, name="cell")
+    _cell_frame(canvas)
 
     # the state line h_{t-1} -> × z -> + (1−z)·n -> h_t
-    canvas.path([(0.3, CELL_Y), (zx - R_NODE, CELL_Y)], h_col, thick, name="h_in")
-    canvas.path([(zx + R_NODE, CELL_Y), (plus_x - R_NODE, CELL_Y)], h_col, thick, name="zh")
-    canvas.path([(plus_x + R_NODE, CELL_Y), (19.7, CELL_Y)], h_col, thick, name="h_out")
-    canvas.circle(zx, CELL_Y, R_NODE, "×", name="mul_z")
-    canvas.circle(plus_x, CELL_Y, R_NODE, "+", name="add")
-    canvas.text(
-        0.3,
-        CELL_Y + 0.2,
-        f"{_sub('h', 't-1')} = {style.fmt(h_prev)}",
-        15,
-        h_col,
-        "left",
-        "bottom",
-        name="label_h_prev",
-    )
-    canvas.text(
-        (zx + plus_x) / 2,
-        CELL_Y + 0.2,
-        f"z·{_sub('h', 't-1')} = {style.fmt(_mul(z, h_prev))}",
-        13,
-        h_col,
-        "center",
-        "bottom",
-        name="label_zh",
-    )
-    canvas.text(
-        19.7,
-        CELL_Y + 0.2,
-        f"<b>{_sub('h', 't')} = {style.fmt(h)}</b>",
-        15,
-        h_col,
-        "right",
-        "bottom",
-        name="label_h",
-    )
+    _state_line(canvas, "h", "z", zx, plus_x, h_col, prev=h_prev, gate_value=z, new=h)
 
     # h_{t-1} also drops down into the bus, x_t joins from below
     drop_x = 3.0
@@ -808,7 +801,7 @@ def _rnn(canvas: _Canvas, values: dict) -> None:
     h_prev, h = _number(values, "h_prev"), _number(values, "h")
     h_col, normal, thick = style.color("h"), 2.2, 4.0
     bx = 10.0
-    canvas.box(10.0, 5.65, 15.0, 9.1, _CELL_FILL, "#c9ced6", radius=0.5, width=1.2, name="cell")
+    _cell_frame(canvas)
     canvas.path([(0.3, BUS_Y), (bx, BUS_Y)], _LINE, normal, arrow=False, name="bus")
     canvas.path([(X_IN, 0.25), (X_IN, BUS_Y)], _LINE, normal, arrow=False, name="x_in")
     canvas.dot(X_IN, BUS_Y)
