@@ -35,6 +35,7 @@ __all__ = [
     "MAX_FEATURES",
     "MAX_ONE_HOT_CELLS",
     "MAX_ABS_VALUE",
+    "MAX_ABS_WEIGHT",
     "TABLE_EXTENSIONS",
     "ARRAY_EXTENSIONS",
     "MODEL_EXTENSIONS",
@@ -57,6 +58,9 @@ MAX_ONE_HOT_CELLS = 20_000_000
 # from overflow even over MAX_FEATURES features, while larger inputs (up to 3.4e38 parses fine)
 # overflow it to inf/NaN with RuntimeWarnings. Data this large is unscaled: the message says so.
 MAX_ABS_VALUE = 1e6
+# Largest |weight| of an uploaded model. Trained LSTM weights are rarely above 100; with weights
+# and inputs both within 1e6, no sum in the core comes near float32's overflow.
+MAX_ABS_WEIGHT = 1e6
 
 # Total size of all arrays inside an .npz after decompression (guards against zip bombs).
 _MAX_NPZ_UNCOMPRESSED = 16 * MAX_UPLOAD_BYTES
@@ -889,6 +893,15 @@ def _to_float_array(key: str, value: Any) -> np.ndarray:
         raise InputError(
             f"Tensor '{key}' contains {count:,} non-finite value{'s' if count != 1 else ''} "
             f"(e.g. {v}): the training diverged; upload weights from an earlier checkpoint."
+        )
+    big = np.abs(arr) > MAX_ABS_WEIGHT
+    if big.any():
+        count = int(big.sum())
+        raise InputError(
+            f"Tensor '{key}' has {count:,} weight{'s' if count != 1 else ''} beyond "
+            f"±{MAX_ABS_WEIGHT:,.0f} (e.g. {float(arr[big].flat[0]):.3g}): a trained LSTM's "
+            "weights are far smaller, so the training likely diverged; upload an earlier "
+            "checkpoint."
         )
     return arr
 

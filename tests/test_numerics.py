@@ -483,3 +483,22 @@ def test_values_over_float32_name_the_value_limit_too():
     for name, data in (("big.csv", _csv("1e39")), ("big.npy", _npy(np.array([1e300])))):
         msg = str(pytest.raises(InputError, load_sequence, name, data).value)
         assert "32-bit" in msg and LIMIT_TEXT in msg, msg
+
+
+def test_uploaded_weights_beyond_the_limit_are_refused_with_their_name(tmp_path) -> None:
+    """Huge finite weights would overflow the core's sums in float32: they are refused, naming
+    the tensor; weights at the limit still load."""
+    import torch
+
+    from lstm_viz import loaders
+
+    lstm = torch.nn.LSTM(2, 3)
+    state = {k: v.detach().clone() for k, v in lstm.state_dict().items()}
+    state["weight_hh_l0"][1, 2] = 1e35
+    path = tmp_path / "huge.pt"
+    torch.save(state, path)
+    with pytest.raises(loaders.InputError, match=r"weight_hh_l0.*±1,000,000"):
+        loaders.load_state_dict_file(path.name, path.read_bytes())
+    state["weight_hh_l0"][1, 2] = loaders.MAX_ABS_WEIGHT
+    torch.save(state, path)
+    assert loaders.load_state_dict_file(path.name, path.read_bytes())
