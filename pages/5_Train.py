@@ -10,7 +10,7 @@ import streamlit as st
 from lstm_viz.core import TITLES, VARIANTS
 from lstm_viz.plots.analysis import loss_curve
 from lstm_viz.tasks import TASKS
-from lstm_viz.ui import page
+from lstm_viz.ui import page, training_slots
 from lstm_viz.ui.state import bind
 from lstm_viz.workbench import model_from_trained
 
@@ -218,8 +218,21 @@ b1, b2, _ = st.columns([1, 1, 6])
 go = b1.button("Train now", type="primary")
 stop_slot = b2.empty()
 if go:
-    run_training(ss["tr_task"], ss["tr_variant"], int(ss["tr_hidden"]), int(ss["tr_steps"]),
-                 int(ss["tr_seed"]), float(ss["tr_budget"]), stop_slot)
+    waiting = st.empty()
+    got = training_slots.acquire(lambda waited: waiting.info(
+        f"Waiting for a free training slot: this server trains {training_slots.MAX_TRAININGS} "
+        f"model{'s' if training_slots.MAX_TRAININGS > 1 else ''} at a time ({waited:.0f} s)…"))
+    waiting.empty()
+    if not got:
+        st.warning("Other sessions kept every training slot busy; nothing was trained. Try "
+                   "again in a minute.")
+    else:
+        try:
+            run_training(ss["tr_task"], ss["tr_variant"], int(ss["tr_hidden"]),
+                         int(ss["tr_steps"]), int(ss["tr_seed"]), float(ss["tr_budget"]),
+                         stop_slot)
+        finally:
+            training_slots.release()
 
 if ss.get("tr_error"):
     st.error(ss["tr_error"])

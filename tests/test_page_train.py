@@ -102,3 +102,30 @@ def test_a_run_interrupted_by_a_click_is_kept_by_the_next_run():
     assert at.session_state["model_kind"] == "custom"
     assert any("stopped at step 5" in w.value for w in at.warning)
     assert at.sidebar.radio(key="w_model_kind").value == "custom"   # the sidebar shows it now
+
+
+def test_trainings_wait_for_a_free_slot_and_give_up_without_one(monkeypatch):
+    """The server trains at most MAX_TRAININGS models at once: with every slot taken a run
+    waits, says so, and gives up after the wait with a warning, training nothing; once a slot
+    is free, the same click trains."""
+    from lstm_viz.ui import training_slots
+
+    monkeypatch.setattr(training_slots, "MAX_WAIT_S", 1.2)
+    taken = 0
+    while training_slots.acquire(lambda waited: None, max_wait_s=0):
+        taken += 1
+    assert taken == training_slots.MAX_TRAININGS
+    try:
+        at = tiny(new_page(), steps=5, hidden=2)
+        click(at, "Train now")
+        assert any("training slot" in w.value for w in at.warning), [w.value for w in at.warning]
+        assert at.session_state["model_kind"] != "custom"
+        assert "custom_model" not in at.session_state
+    finally:
+        for _ in range(taken):
+            training_slots.release()
+    click(at, "Train now")
+    assert not at.warning and not at.error
+    assert at.session_state["model_kind"] == "custom"
+    assert training_slots.acquire(lambda waited: None, max_wait_s=0)   # the run gave it back
+    training_slots.release()
