@@ -1,26 +1,50 @@
 """A visible match with torch: one honest line saying the numbers shown are torch's numbers.
 
-``torch_badge(loaded)`` runs the loaded model's weights through the equivalent torch module on the
-loaded sequence (:func:`lstm_viz.torch_check.torch_match`) and shows the largest gap, e.g.
-"✓ matches torch.nn.LSTM: max |Δh| = 3e-08 over 1,000 steps". It is computed only when drawn and
-cached by the model's key and the sequence's content hash. Without torch it says so; a gap above
-the tolerance is a warning, never hidden.
+``torch_badge(loaded)`` compares the trace the page already shows (``loaded.trace``, not computed
+again) with the equivalent torch module run on the loaded sequence with the same weights
+(:func:`lstm_viz.torch_check.trace_match`) and shows the largest gap, e.g. "✓ matches
+torch.nn.LSTM: max |Δh| = 3e-08 over 1,000 steps". torch runs over at most ``CHECK_STEPS`` steps:
+a longer sequence is compared over its first ``CHECK_STEPS`` steps and the line says so ("over the
+first 2,000 of 100,000 steps"; a long bidirectional model: its first layer, forward over the first
+and backward over the last ``CHECK_STEPS`` steps). It is computed only when drawn and cached by
+content: the model's key, a hash of its configuration and weights, and the sequence's content
+hash. Without torch it says so; a gap above the tolerance is a warning, never hidden.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
-from lstm_viz.core import Recurrent
-from lstm_viz.torch_check import TorchMatch, torch_match
-from lstm_viz.workbench import Loaded, sequence_key
+from lstm_viz.core import Recurrent, Trace
+from lstm_viz.torch_check import CHECK_STEPS, TorchMatch, trace_match
+from lstm_viz.workbench import Loaded, array_digest, sequence_key
+
+
+def weights_key(rec: Recurrent) -> str:
+    """A content key of a model: its configuration, dtype, layout, parameter names and values."""
+    state = rec.state_dict()
+    return (f"{rec.config}|{np.dtype(rec.dtype)}|bf={rec.batch_first}|{','.join(state)}|"
+            + array_digest(*state.values()))
+
+
+def badge_keys(loaded: Loaded) -> tuple[str, str]:
+    """(model key, sequence key) that identify what the badge compares.
+
+    The trace the page shows is kept under ``model.key`` and the sequence's key
+    (``ui.sidebar``); the weights' own hash is added so that two models can never share a
+    result, whatever their keys.
+    """
+    return f"{loaded.model.key}|{weights_key(loaded.recurrent)}", sequence_key(loaded.sequence)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def cached_match(model_key: str, seq_key: str, _model: Recurrent, _x: np.ndarray) -> TorchMatch:
-    """:func:`torch_match` of a model on a sequence, kept by their content keys."""
-    return torch_match(_model, _x)
+def cached_match(model_key: str, seq_key: str, max_steps: int | None, _model: Recurrent,
+                 _trace: Trace, _x: Any) -> TorchMatch:
+    """:func:`trace_match` of a model's trace of a sequence, kept by their content keys."""
+    return trace_match(_model, _trace, _x, max_steps=max_steps)
 
 
 def badge_text(match: TorchMatch) -> tuple[str, str]:
@@ -32,16 +56,36 @@ def badge_text(match: TorchMatch) -> tuple[str, str]:
     return "warning", f"This model's numbers {match.message}."
 
 
+def help_text(match: TorchMatch, dtype: Any = np.float32) -> str | None:
+    """The badge's tooltip: what was run through torch and what was compared."""
+    if not match.available:
+        return None
+    text = (f"The same weights and the same input run through {match.module_name} "
+            f"({np.dtype(dtype).name}) "
+            "and compared with the trace shown here; ")
+    if match.scope == "ends":
+        n = match.compared_steps or 0
+        return text + (
+            f"the model is bidirectional and the sequence longer than {n:,} steps; a backward step "
+            "depends on every later step, so only the first layer is compared, each direction "
+            f"run alone: the forward direction over the first {n:,} steps and the backward "
+            f"direction over the last {n:,}. |Δh| is the largest difference over those steps.")
+    if match.scope == "prefix":
+        n = match.compared_steps or 0
+        return text + (
+            f"torch runs over the first {n:,} steps only (a forward step depends only on the "
+            f"steps before it). |Δh| is the largest difference over those {n:,} output steps "
+            f"and the state at step {n - 1:,}.")
+    return text + "|Δh| is the largest difference over every output step and the final state."
+
+
 def torch_badge(loaded: Loaded) -> None:
     """One line under a figure: does this trace match torch on the same weights and input?"""
     with st.spinner("Checking against torch…", show_time=False):
-        match = cached_match(loaded.model.key, sequence_key(loaded.sequence), loaded.recurrent,
+        match = cached_match(*badge_keys(loaded), CHECK_STEPS, loaded.recurrent, loaded.trace,
                              loaded.sequence.values)
     kind, text = badge_text(match)
     if kind == "warning":
         st.warning(text)
         return
-    help_text = ("The same weights and the same input run through "
-                 f"{match.module_name} (float32); |Δh| is the largest difference over every "
-                 "output step and the final state." if match.available else None)
-    st.caption(text, help=help_text)
+    st.caption(text, help=help_text(match, loaded.recurrent.dtype))
