@@ -18,8 +18,8 @@ from lstm_viz.ui.exports import figure_downloads, trace_downloads
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
 from lstm_viz.ui.presets_view import presets_view
-from lstm_viz.ui.state import bind, set_value
-from lstm_viz.ui.steps import PLAY_ENDED, go_to, on_player_request, set_playing, step_by
+from lstm_viz.ui.state import bind, needs_full_run, set_value
+from lstm_viz.ui.steps import go_to, on_player_request, set_playing, step_by
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import Loaded, sequence_key
 
@@ -84,8 +84,8 @@ def live_view() -> None:
     While playing, the player at its end asks for the next step once this one is drawn: a
     request reruns only this fragment.
     """
-    if ss.pop(PLAY_ENDED, False):
-        st.rerun()                                    # reached the end: redraw it all, paused
+    if needs_full_run():        # play ended, or a change outside arrived with a play request
+        st.rerun()
     if last > 0:                                      # in the fragment: it follows play
         st.slider("Step", 0, last, **bind("step"))
     step, unit = int(ss["step"]), int(ss["unit"])

@@ -62,7 +62,11 @@ _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'
              "const h = Array.from(document.querySelectorAll('h4')).map(e => e.innerText)"
              ".filter(t => t.startsWith('Step')); "
              "return a ? [a.dataset.testScriptState, a.dataset.testConnectionState, h[0] || null,"
-             " new URLSearchParams(location.search).get('step')] : null; }")
+             " new URLSearchParams(location.search).get('step'),"
+             " Array.from(document.querySelectorAll('[data-testid=stSidebar] input[type=radio]'))"
+             ".filter(r => r.checked).map(r => r.closest('label').innerText).join('|'),"
+             " document.querySelectorAll('[data-testid=stSidebar] input[type=file]').length]"
+             " : null; }")
 _DONE_JS = (f"() => !!document.querySelector({_APP_DONE!r}) && "
             f"!document.querySelector({_RUNNING!r}) && !!document.querySelector({_MAIN!r})")
 

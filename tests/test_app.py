@@ -327,20 +327,22 @@ def _request_script() -> None:
     import streamlit as st
 
     from lstm_viz.ui.player import KEY
-    from lstm_viz.ui.steps import PLAY_ENDED, on_player_request
+    from lstm_viz.ui.state import mark_full_run, needs_full_run
+    from lstm_viz.ui.steps import on_player_request
 
     ss = st.session_state
     seen = []
     for request, playing in ss["requests"]:
         ss[KEY], ss["playing"] = request, playing
+        mark_full_run()
         on_player_request(ss["last"])
-        seen.append((int(ss["step"]), bool(ss["playing"]), bool(ss.pop(PLAY_ENDED, False))))
+        seen.append((int(ss["step"]), bool(ss["playing"]), needs_full_run()))
     ss["seen"] = seen
 
 
 def test_a_player_request_moves_one_step_only_when_it_matches():
     """The browser asks for the step after ``from``; stale, repeated and paused requests do
-    nothing, and the last step stops play and asks for a full redraw."""
+    nothing, and the last step stops play, which asks for a full redraw."""
     at = AppTest.from_function(_request_script, default_timeout=30)
     at.session_state["step"] = 3
     at.session_state["last"] = 5
@@ -358,6 +360,30 @@ def test_a_player_request_moves_one_step_only_when_it_matches():
         (4, True, False), (4, True, False), (4, False, False), (4, True, False),
         (5, False, True), (5, False, True)]
     assert at.query_params["step"] == "5"
+
+
+def _fragment_script() -> None:
+    import streamlit as st
+
+    from lstm_viz.ui.state import commit, mark_full_run, needs_full_run
+
+    ss = st.session_state
+    ss.setdefault("seq_source", "example")
+    ss.setdefault("playing", True)
+    mark_full_run()
+    before = needs_full_run()
+    ss["w_seq_source"] = "upload"
+    commit("seq_source")               # a sidebar callback, run before a fragment's rerun
+    ss["flags"] = (before, needs_full_run(), ss["playing"])
+
+
+def test_a_change_outside_the_live_view_asks_for_a_full_redraw():
+    """Load test finding: a sidebar change that reached the server with a play request ran its
+    callback in the fragment's rerun, and the sidebar kept showing the old view (no uploader).
+    The fragment now sees the state differ from what the last full run drew."""
+    at = AppTest.from_function(_fragment_script, default_timeout=30).run()
+    no_exception(at)
+    assert at.session_state["flags"] == (False, True, False)
 
 
 # --------------------------------------------------------------------------- variants, tasks, model

@@ -24,7 +24,7 @@ from lstm_viz.workbench import (
     torch_call,
 )
 
-from .state import bind, clamp, init_state, set_value, show_notices, sync_url
+from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
 from .trace_cache import TRACES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,6 +197,7 @@ def sidebar() -> Loaded:
     clamp("step", seq.length - 1)
     sync_url(force=True)
     show_notices()
+    mark_full_run()
     return loaded
 
 

@@ -142,3 +142,31 @@ def show_notices() -> None:
     for text in st.session_state.pop("notices", []) or []:
         st.info(text)
     st.session_state["notices"] = []
+
+
+# What only a full run draws: the sidebar, the buttons, the heatmaps. A callback that changes
+# one of these can run inside a fragment's rerun (a widget change that reaches the server
+# together with the player's request), which would leave the page showing the old view.
+_FULL_RUN_KEYS = ("task", "variant", "model_kind", "seq_source", "example_seed", "hidden",
+                  "layers", "bidirectional", "seed", "unit", "layer", "direction", "projector",
+                  "playing", "upload_error")
+_FULL_RUN_OBJECTS = ("uploaded_sequence", "custom_model")
+_DRAWN = "_full_run_view"
+
+
+def _view() -> tuple:
+    ss = st.session_state
+    return (tuple(ss.get(k) for k in _FULL_RUN_KEYS)
+            + tuple(id(ss.get(k)) for k in _FULL_RUN_OBJECTS))
+
+
+def mark_full_run() -> None:
+    """Record the view a full run drew (call at the end of the shared sidebar)."""
+    st.session_state[_DRAWN] = _view()
+
+
+def needs_full_run() -> bool:
+    """True when the state moved away from what the last full run drew (call in a fragment,
+    then ``st.rerun()``)."""
+    return st.session_state.get(_DRAWN) != _view()
+

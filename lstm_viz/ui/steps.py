@@ -7,8 +7,6 @@ import streamlit as st
 from .player import KEY as PLAYER_KEY
 from .state import set_value
 
-PLAY_ENDED = "_play_ended"     # set when play reaches the last step: the page redraws, paused
-
 
 def go_to(step: int, last: int) -> None:
     """Jump to ``step`` (kept inside [0, last]) and stop playing."""
@@ -49,11 +47,10 @@ def on_player_request(last: int) -> None:
     """The player's ``on_change``: it asks for the step after ``from``.
 
     A request that does not match the state (play was paused, or the step moved meanwhile, or it
-    is a repeat of one already answered) changes nothing.
+    is a repeat of one already answered) changes nothing. At the last step play stops (the
+    page then redraws in full: ``state.needs_full_run``).
     """
     ss = st.session_state
     request = ss.get(PLAYER_KEY) or {}
-    if not ss["playing"] or request.get("from") != int(ss["step"]):
-        return
-    if not tick(last):
-        ss[PLAY_ENDED] = True
+    if ss["playing"] and request.get("from") == int(ss["step"]):
+        tick(last)
