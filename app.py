@@ -23,7 +23,7 @@ from lstm_viz.ui.steps import go_to, on_player_request, set_playing, step_by
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import Loaded, sequence_key
 
-PLAY_INTERVAL_S = 0.1          # 10 steps a second, when the server keeps up
+SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 760           # px: plotly fonts do not scale with a stretched figure
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
 
@@ -53,6 +53,8 @@ cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause 
 cols[3].button("Next ▶", help="Step forward (→)", on_click=step_by, args=(1, last),
                shortcut="Right")
 cols[4].button("»", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
+cols[5].select_slider("Play speed", SPEEDS, format_func=lambda v: f"{v} steps/s",
+                      help="Slower play leaves time to talk through each step.", **bind("speed"))
 
 
 def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: int) -> dict:
@@ -114,7 +116,8 @@ def live_view() -> None:
         show_prediction(step)
         st.markdown(f"Unit {unit} right now: " + " · ".join(
             f"{k} = {values[k]:.3f}" for k in ("f", "i", "g", "o", "c", "h") if k in values))
-    player(step, last, bool(ss["playing"]), PLAY_INTERVAL_S, partial(on_player_request, last))
+    player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
+           partial(on_player_request, last))
 
 
 def show_prediction(step: int) -> None:

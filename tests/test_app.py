@@ -666,3 +666,25 @@ def test_first_visit_plays_and_a_link_does_not():
     assert at.session_state["model_kind"] == "trained"
     assert any(b.label.startswith("⏸") for b in at.button)
     assert open_app(task="brackets").session_state["playing"] is False
+
+
+def player_args(at: AppTest) -> dict:
+    import json
+
+    found = [json.loads(e.proto.json_args) for e in at.get("component_instance")
+             if e.proto.component_name.endswith("lstm_viz_player")]
+    assert len(found) == 1, f"{len(found)} players on the page"
+    return found[0]
+
+
+def test_play_speed_sets_the_players_pace_and_keeps_playing():
+    at = AppTest.from_file(APP, default_timeout=60).run()        # a first visit: playing
+    assert player_args(at)["playing"] is True
+    assert player_args(at)["interval_ms"] == 100                  # 10 steps a second
+    at.select_slider(key="w_speed").set_value(2).run()
+    no_exception(at)
+    assert at.session_state["playing"] is True
+    assert player_args(at)["interval_ms"] == 500
+    button(at, "space").click().run()                            # pause
+    assert player_args(at)["playing"] is False
+    assert at.session_state["speed"] == 2                        # kept for the next play

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "direction": 0,
     "projector": False,
     "playing": False,
+    "speed": 10,                # steps a second while playing (at most: the browser paces it)
 }
 
 # The URL contract of DESIGN.md: these names, absent = default.

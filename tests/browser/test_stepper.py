@@ -137,7 +137,9 @@ def test_start_page_step_buttons_keyboard_and_play(page, server):
 
 def slider_value(page) -> int:
     """The value the step slider shows (its thumb label)."""
-    thumb = page.locator('[data-testid="stMain"] [data-testid="stSliderThumbValue"]')
+    step_slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').filter(
+        has_not_text="steps/s")                       # not the play speed beside the buttons
+    thumb = step_slider.locator('[data-testid="stSliderThumbValue"]')
     expect(thumb).to_have_count(1)
     return int(thumb.inner_text().strip())
 
