@@ -24,7 +24,7 @@ from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import Loaded, sequence_key
 
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
-DIAGRAM_WIDTH = 760           # px: plotly fonts do not scale with a stretched figure
+DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
 
 loaded = page("Step through")
@@ -92,17 +92,9 @@ def live_view() -> None:
         st.slider("Step", 0, last, **bind("step"))
     step, unit = int(ss["step"]), int(ss["unit"])
     layer, direction = int(ss["layer"]), int(ss["direction"])
-    left, right = st.columns([3, 2])
-    with left:
-        values = point_values(loaded, step, unit, layer, direction)
-        fig = cell_diagram(values, rec.variant, unit=unit, step=step,
-                           projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
-        # as SVG markup: plotly.js would re-measure every label at every step (see plots.svg);
-        # through markdown, as st.html's sanitiser keeps only HTML elements
-        st.markdown(figure_svg(fig, label=f"cell diagram of unit {unit} at step {step}"),
-                    unsafe_allow_html=True)
-        explain_panel(loaded)
-    with right:
+    values = point_values(loaded, step, unit, layer, direction)
+    where, now = st.columns([2, 3])
+    with where:
         st.markdown(f"#### Step {step} of {last}")
         if chars:
             lo, hi = max(0, step - 12), min(seq.length, step + 13)
@@ -113,9 +105,17 @@ def live_view() -> None:
         else:
             st.markdown("Input x_t = " + ", ".join(
                 f"{n} {v:.3g}" for n, v in zip(seq.feature_names, seq.values[step], strict=True)))
+    with now:
         show_prediction(step)
         st.markdown(f"Unit {unit} right now: " + " · ".join(
             f"{k} = {values[k]:.3f}" for k in ("f", "i", "g", "o", "c", "h") if k in values))
+    fig = cell_diagram(values, rec.variant, unit=unit, step=step,
+                       projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+    # The whole width, as SVG markup: plotly.js would re-measure every label at every step
+    # (see plots.svg); through markdown, as st.html's sanitiser keeps only HTML elements.
+    st.markdown(figure_svg(fig, label=f"cell diagram of unit {unit} at step {step}"),
+                unsafe_allow_html=True)
+    explain_panel(loaded)
     player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
            partial(on_player_request, last))
 
