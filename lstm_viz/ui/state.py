@@ -148,9 +148,8 @@ def show_notices() -> None:
 # What only a full run draws: the sidebar, the buttons, the heatmaps. A callback that changes
 # one of these can run inside a fragment's rerun (a widget change that reaches the server
 # together with the player's request), which would leave the page showing the old view.
-_FULL_RUN_KEYS = ("task", "variant", "model_kind", "seq_source", "example_seed", "hidden",
-                  "layers", "bidirectional", "seed", "unit", "layer", "direction", "projector",
-                  "playing", "upload_error")
+# Every state value but the step (which the fragment draws) is drawn outside the live view.
+_FULL_RUN_KEYS = (*(k for k in DEFAULTS if k != "step"), "upload_error")
 _FULL_RUN_OBJECTS = ("uploaded_sequence", "custom_model")
 _DRAWN = "_full_run_view"
 
