@@ -44,8 +44,14 @@ __all__ = [
     "display_char",
     "load_sequence",
     "check_features",
+    "MAX_HIDDEN",
+    "MAX_LAYERS",
+    "MAX_PARAMS",
+    "MAX_FILE_ELEMENTS",
+    "MAX_UNPACKED_BYTES",
     "load_state_dict_file",
     "infer_config",
+    "fitting_variants",
 ]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -62,8 +68,26 @@ MAX_ABS_VALUE = 1e6
 # and inputs both within 1e6, no sum in the core comes near float32's overflow.
 MAX_ABS_WEIGHT = 1e6
 
-# Total size of all arrays inside an .npz after decompression (guards against zip bombs).
-_MAX_NPZ_UNCOMPRESSED = 16 * MAX_UPLOAD_BYTES
+# Limits on an uploaded model, from what one step may cost. One step of one layer and direction
+# is a matrix-vector product over all its weights: about 2 flops per weight, 2·G·H·(I + R) for G
+# gate blocks of H units (4 for an LSTM: ~8·H·(I + H) flops), and every weight is read once. On
+# one core NumPy streams float32 weights at a few GB/s, so 20 M parameters (80 MB) take about
+# 10-30 ms a step (bench_hostile measures it): the stepper stays interactive and a 1,000-step
+# trace stays within seconds. An LSTM with hidden 2,048 and 1 input has 16.8 M parameters, so
+# MAX_HIDDEN lets one such layer in; 16 layers are far beyond what anyone stacks (torch models
+# rarely go past 4), and they bound the per-layer Python loops. A file that breaks one of these
+# is refused before any weight is converted.
+MAX_HIDDEN = 2048
+MAX_LAYERS = 16
+MAX_PARAMS = 20_000_000
+# Every array in a file, before its recurrent part is picked: a 20 MB file of int8 holds 20 M
+# values; twice MAX_PARAMS leaves room for an embedding and a head beside the recurrent layer.
+MAX_FILE_ELEMENTS = 2 * MAX_PARAMS
+# All stored tensors/arrays of a file after decompression (zip bombs); 320 MB.
+MAX_UNPACKED_BYTES = 16 * MAX_UPLOAD_BYTES
+_MAX_NPZ_UNCOMPRESSED = MAX_UNPACKED_BYTES
+# Longest tensor name, key or file name a message quotes (longer ones end in "…").
+_NAME_LIMIT = 60
 
 TABLE_EXTENSIONS = (".csv", ".tsv")
 ARRAY_EXTENSIONS = (".npy",)
@@ -660,13 +684,33 @@ def check_features(seq: Sequence, input_size: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 _PARAM_RE = re.compile(
-    r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l(\d+)(_reverse)?$"
+    r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l(\d{1,6})(_reverse)?$"
 )
 _PARAM_ANYWHERE = re.compile(
-    r"^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l\d+(_reverse)?$"
+    r"^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l(\d{1,6})(_reverse)?$"
 )
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 _SAVE_HINT = "save the weights with torch.save(model.state_dict(), 'model.pt') and upload that"
+
+
+def _clip(s: str, limit: int = _NAME_LIMIT) -> str:
+    """`s` cut to `limit` characters, ending in "…" when cut (messages never echo long input)."""
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _forget(exc: BaseException | None) -> None:
+    """Drop the locals of every frame in `exc`'s tracebacks (and its context's), so that a refused
+    file's tensors are freed at once, even when a frame sits in a reference cycle and the garbage
+    collector is off."""
+    import traceback
+
+    seen = 0
+    while exc is not None and seen < 16:
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc.__traceback__ = None
+        exc = exc.__context__ or exc.__cause__
+        seen += 1
 
 
 def load_state_dict_file(filename: str, data: bytes) -> dict[str, np.ndarray]:
@@ -677,59 +721,138 @@ def load_state_dict_file(filename: str, data: bytes) -> dict[str, np.ndarray]:
     when the state_dict belongs to a bigger model (keys like "lstm.weight_ih_l0", "fc.weight"),
     the one recurrent submodule's tensors are kept, renamed without the prefix, and the rest
     dropped. Arrays come back float64 if stored as float64, else float32.
+
+    Sizes are bounded before anything big is allocated: the archive's unpacked size
+    (`MAX_UNPACKED_BYTES`), every array's element count (`MAX_FILE_ELEMENTS` in all, `MAX_PARAMS`
+    for the recurrent part) and layer count (`MAX_LAYERS`), and torch tensors' layouts (no
+    sparse, expanded or overlapping views). A refused file leaves nothing behind: the error
+    carries no traceback into the file's tensors.
     """
     _check_size(data)
-    data = bytes(data)
     ext = _ext(filename)
-    name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+    label = "'" + _clip(filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload") + "'"
+    message: str | None = None
     try:
         if ext in (".pt", ".pth"):
-            raw = _read_torch(name, data)
+            raw = _read_torch(label, bytes(data))
         elif ext == ".safetensors":
-            raw = _read_safetensors(name, data)
+            raw = _read_safetensors(label, bytes(data))
         elif ext == ".npz":
-            raw = _read_npz(name, data)
+            raw = _read_npz(label, bytes(data))
         else:
             raise InputError(
-                f"'{name}' is not a supported model file: upload a state_dict as .pt or .pth, "
+                f"{label} is not a supported model file: upload a state_dict as .pt or .pth, "
                 "or the weights as .safetensors or .npz."
             )
-        entries = _select_recurrent(name, raw)
-        out = {key: _to_float_array(key, value) for key, value in entries.items()}
-    except InputError:
-        raise
+        entries = _select_recurrent(label, raw)
+        del raw
+        _check_recurrent_bounds(entries)
+        out: dict[str, np.ndarray] = {}
+        while entries:  # convert one tensor at a time, dropping each original as it is copied
+            key, value = next(iter(entries.items()))
+            del entries[key]
+            out[key] = _to_float_array(key, value)
+            del value
+    except InputError as e:
+        message = str(e)
+        _forget(e)
     except Exception as e:  # any parser failure is the file's fault, never a crash
-        raise InputError(
-            f"'{name}' could not be read as a model file ({type(e).__name__}): check that it is "
+        message = (
+            f"{label} could not be read as a model file ({type(e).__name__}): check that it is "
             f"complete and in the format its extension says, or {_SAVE_HINT}."
-        ) from None
+        )
+        _forget(e)
+    if message is not None:
+        raw = entries = out = None  # noqa: F841  (nothing of the file outlives the refusal)
+        raise InputError(message)
     return out
 
 
-def _read_torch(name: str, data: bytes) -> Any:
+def _check_layer_count(keys: Any) -> None:
+    """Refuse more than MAX_LAYERS recurrent layers, from the names alone (linear time)."""
+    top = -1
+    for key in keys:
+        m = _PARAM_ANYWHERE.match(key) if isinstance(key, str) else None
+        if m is not None:
+            top = max(top, int(m.group(3)))
+    if top + 1 > MAX_LAYERS:
+        raise InputError(
+            f"The weights name {top + 1:,} recurrent layers (up to '_l{top}'), more than the "
+            f"{MAX_LAYERS} allowed: upload a model with at most {MAX_LAYERS} layers."
+        )
+
+
+def _check_recurrent_bounds(entries: Mapping[str, Any]) -> None:
+    """Layer count, each tensor's layout and the total size, before any tensor is copied."""
+    _check_layer_count(entries)
+    total = 0
+    for key, value in entries.items():
+        if "torch" in sys.modules and isinstance(value, sys.modules["torch"].Tensor):
+            from lstm_viz.weights_files import check_tensor_layout
+
+            check_tensor_layout(_quote(key, _NAME_LIMIT), value, max_elements=MAX_PARAMS)
+        total += int(np.prod(_shape(value), dtype=np.int64)) if hasattr(value, "shape") else 0
+    if total > MAX_PARAMS:
+        raise InputError(
+            f"The recurrent layers hold {total:,} values, more than the {MAX_PARAMS:,} allowed "
+            "(one step must stay quick to compute): upload a smaller model."
+        )
+
+
+def _check_torch_elements(raw: Any) -> None:
+    """Every tensor in a loaded torch object: layouts and the total count, before any copy."""
+    import torch
+
+    from lstm_viz.weights_files import check_tensor_layout
+
+    total = 0
+    stack: list[tuple[str, Any]] = [("", raw)]
+    while stack:
+        key, obj = stack.pop()
+        if isinstance(obj, torch.Tensor):
+            check_tensor_layout(_quote(key, _NAME_LIMIT), obj, max_elements=MAX_FILE_ELEMENTS)
+            total += obj.numel()
+        elif isinstance(obj, Mapping):
+            stack.extend((k if isinstance(k, str) else repr(k)[:80], v) for k, v in obj.items())
+        elif isinstance(obj, list | tuple):
+            stack.extend((key, v) for v in obj)
+        if total > MAX_FILE_ELEMENTS:
+            raise InputError(
+                f"The file holds more than {MAX_FILE_ELEMENTS:,} values, more than a model may "
+                "have here: upload a smaller model (or only its recurrent layer's state_dict)."
+            )
+
+
+def _read_torch(label: str, data: bytes) -> Any:
     import pickle
 
     import torch
 
+    from lstm_viz.weights_files import check_torch_zip
+
+    check_torch_zip(label, data, max_unpacked_bytes=MAX_UNPACKED_BYTES)
+    message: str | None = None
     try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         msg = str(e)
         if "torch.nn.modules" in msg or "GLOBAL __main__." in msg:
-            raise InputError(
-                f"'{name}' holds a whole saved model (torch.save(model)), which cannot be loaded "
+            message = (
+                f"{label} holds a whole saved model (torch.save(model)), which cannot be loaded "
                 f"safely: {_SAVE_HINT}."
-            ) from None
-        if "GLOBAL" in msg or "global" in msg:
-            raise InputError(
-                f"'{name}' contains Python objects or code besides tensors, so it was refused for "
+            )
+        elif "GLOBAL" in msg or "global" in msg:
+            message = (
+                f"{label} contains Python objects or code besides tensors, so it was refused for "
                 f"safety: {_SAVE_HINT}."
-            ) from None
-        raise InputError(
-            f"'{name}' is not a readable PyTorch file (it is damaged or not a torch.save file of "
-            f"tensors): {_SAVE_HINT}."
-        ) from None
-    except Exception:
+            )
+        else:
+            message = (
+                f"{label} is not a readable PyTorch file (it is damaged or not a torch.save file "
+                f"of tensors): {_SAVE_HINT}."
+            )
+        _forget(e)
+    except Exception as e:
         kind = _binary_kind(data)
         if data.startswith(b"PK\x03\x04"):
             what = "the zip archive inside is damaged or truncated"
@@ -737,21 +860,39 @@ def _read_torch(name: str, data: bytes) -> Any:
             what = f"it looks like {kind}"
         else:
             what = "it is damaged, truncated or not a torch.save file"
-        raise InputError(
-            f"'{name}' is not a readable PyTorch file ({what}): {_SAVE_HINT}."
-        ) from None
+        message = f"{label} is not a readable PyTorch file ({what}): {_SAVE_HINT}."
+        _forget(e)
+    if message is not None:
+        raise InputError(message)
+    _check_torch_elements(raw)
+    return raw
 
 
-def _read_safetensors(name: str, data: bytes) -> dict[str, np.ndarray]:
+def _read_safetensors(label: str, data: bytes) -> dict[str, np.ndarray]:
     from safetensors.numpy import load
 
+    from lstm_viz.weights_files import safetensors_header
+
+    header = safetensors_header(data)
+    if header is not None:  # a header that does not parse is reported by safetensors below
+        _check_layer_count(header)
+        total = 0
+        for entry in header.values():
+            shape = entry.get("shape") if isinstance(entry, dict) else None
+            if isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape):
+                total += int(np.prod(shape, dtype=object))
+        if total > MAX_FILE_ELEMENTS:
+            raise InputError(
+                f"{label} declares {total:,} values, more than the {MAX_FILE_ELEMENTS:,} a model "
+                "may have here: upload a smaller model."
+            )
     try:
         return load(data)
     except KeyError:
         pass  # a dtype numpy lacks (bfloat16): torch can read it
     except Exception as e:
         raise InputError(
-            f"'{name}' is not a valid .safetensors file ({_safetensors_reason(e)}): save it "
+            f"{label} is not a valid .safetensors file ({_safetensors_reason(e)}): save it "
             "again with safetensors and upload the complete file."
         ) from None
     import torch  # noqa: F401  (safetensors.torch needs it)
@@ -766,42 +907,57 @@ def _safetensors_reason(e: Exception) -> str:
     return msg[:120] or type(e).__name__
 
 
-def _read_npz(name: str, data: bytes) -> dict[str, np.ndarray]:
+def _read_npz(label: str, data: bytes) -> dict[str, np.ndarray]:
     if not data.startswith(b"PK"):
         kind = _binary_kind(data)
         what = f"it looks like {kind}" if kind else "it is not a zip archive"
         raise InputError(
-            f"'{name}' is not a NumPy .npz file ({what}): save the weights with "
+            f"{label} is not a NumPy .npz file ({what}): save the weights with "
             "np.savez('model.npz', **state_dict)."
         )
     lying = None
+    elements = 0   # every array's values: the float arrays they become are what costs memory
+    as_floats = 0  # their bytes as float32 (float64 stays float64)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(info.file_size for info in zf.infolist())
-            for info in zf.infolist():  # each array's header must fit its member's size
+            infos = zf.infolist()
+            _check_layer_count([i.filename[:-4] for i in infos if i.filename.endswith(".npy")])
+            total = sum(info.file_size for info in infos)
+            for info in infos:  # each array's header must fit its member's size
                 if total > _MAX_NPZ_UNCOMPRESSED or not info.filename.endswith(".npy"):
                     continue
                 with zf.open(info) as member:
                     shape, dtype = _npy_header(member)
-                    if shape is not None and dtype is not None:
-                        need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                        if need > info.file_size:
-                            lying = info.filename[:-4]
-                            break
+                if shape is None or dtype is None:
+                    lying = info.filename[:-4]  # a version-3 header: never written for weights
+                    break
+                count = int(np.prod(shape, dtype=object))
+                if count * dtype.itemsize > info.file_size:
+                    lying = info.filename[:-4]
+                    break
+                elements += count
+                as_floats += count * (8 if dtype == np.float64 else 4)
+    except InputError:
+        raise
     except Exception:
         raise InputError(
-            f"'{name}' is a damaged or truncated .npz (zip) file: save it again with np.savez "
+            f"{label} is a damaged or truncated .npz (zip) file: save it again with np.savez "
             "and upload the complete file."
         ) from None
     if total > _MAX_NPZ_UNCOMPRESSED:
         raise InputError(
-            f"'{name}' unpacks to {_mb(total)}, more than the {_mb(_MAX_NPZ_UNCOMPRESSED)} "
+            f"{label} unpacks to {_mb(total)}, more than the {_mb(_MAX_NPZ_UNCOMPRESSED)} "
             "allowed: upload a smaller model."
         )
     if lying is not None:
         raise InputError(
-            f"'{name}' has a damaged array {lying!r} (its header promises more data than is "
-            "stored): save it again with np.savez and upload the complete file."
+            f"{label} has a damaged array {_quote(lying, _NAME_LIMIT)} (its header promises more "
+            "data than is stored): save it again with np.savez and upload the complete file."
+        )
+    if elements > MAX_FILE_ELEMENTS or as_floats > MAX_UNPACKED_BYTES:
+        raise InputError(
+            f"{label} holds {elements:,} values ({_mb(as_floats)} as floats), more than the "
+            f"{MAX_FILE_ELEMENTS:,} values a model may have here: upload a smaller model."
         )
     out: dict[str, np.ndarray] = {}
     try:
@@ -809,27 +965,30 @@ def _read_npz(name: str, data: bytes) -> dict[str, np.ndarray]:
             for key in npz.files:
                 out[key] = npz[key]
     except ValueError as e:
-        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+        pickled = "allow_pickle" in str(e) or "Object arrays" in str(e)
+        out.clear()
+        if pickled:
             raise InputError(
-                f"'{name}' holds Python objects (pickled arrays), which are never loaded for "
+                f"{label} holds Python objects (pickled arrays), which are never loaded for "
                 "safety: save only numeric arrays, np.savez('model.npz', **state_dict)."
             ) from None
         raise InputError(
-            f"'{name}' has a damaged array inside: save it again with np.savez and upload the "
+            f"{label} has a damaged array inside: save it again with np.savez and upload the "
             "complete file."
         ) from None
     except Exception:
+        out.clear()
         raise InputError(
-            f"'{name}' is a damaged or truncated .npz file: save it again with np.savez and "
+            f"{label} is a damaged or truncated .npz file: save it again with np.savez and "
             "upload the complete file."
         ) from None
     return out
 
 
-def _select_recurrent(name: str, raw: Any) -> dict[str, Any]:
+def _select_recurrent(label: str, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise InputError(
-            f"'{name}' holds a {type(raw).__name__}, not a state_dict (a mapping from names to "
+            f"{label} holds a {type(raw).__name__}, not a state_dict (a mapping from names to "
             f"tensors): {_SAVE_HINT}."
         )
     entries: Mapping[Any, Any] = raw
@@ -843,11 +1002,12 @@ def _select_recurrent(name: str, raw: Any) -> dict[str, Any]:
             break
         entries = inner
     if not entries:
-        raise InputError(f"'{name}' holds no tensors: {_SAVE_HINT}.")
+        raise InputError(f"{label} holds no tensors: {_SAVE_HINT}.")
     bad_key = next((k for k in entries if not isinstance(k, str)), None)
     if bad_key is not None:
         raise InputError(
-            f"'{name}' has a non-text key {bad_key!r}, so it is not a state_dict: {_SAVE_HINT}."
+            f"{label} has a non-text key {_clip(repr(bad_key))}, so it is not a state_dict: "
+            f"{_SAVE_HINT}."
         )
     keys = [k[7:] if k.startswith("module.") else k for k in entries]
     values = list(entries.values())
@@ -857,48 +1017,58 @@ def _select_recurrent(name: str, raw: Any) -> dict[str, Any]:
     if any(_PARAM_RE.match(k) for k in keys) or not prefixes:
         return dict(zip(keys, values, strict=True))
     if len(prefixes) > 1:
-        listed = ", ".join(repr(p.rstrip(".")) for p in prefixes[:5])
+        listed = ", ".join(_quote(p.rstrip("."), _NAME_LIMIT) for p in prefixes[:5])
         raise InputError(
-            f"'{name}' holds several recurrent layers ({listed}): save the one to show, for "
-            f"example torch.save(model.{prefixes[0].rstrip('.')}.state_dict(), 'model.pt')."
+            f"{label} holds several recurrent layers ({listed}): save the one to show, for "
+            f"example torch.save(model.{_clip(prefixes[0].rstrip('.'))}.state_dict(), "
+            "'model.pt')."
         )
     prefix = prefixes[0]
     return {k[len(prefix) :]: v for k, v in zip(keys, values, strict=True) if k.startswith(prefix)}
 
 
 def _to_float_array(key: str, value: Any) -> np.ndarray:
+    """One tensor as a float32 (or float64) ndarray: one copy, then checks without temporaries.
+
+    Its size and layout were bounded before (`_check_recurrent_bounds`).
+    """
+    shown = _quote(key, _NAME_LIMIT)
     if isinstance(value, np.ndarray):
         arr = value
+        if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
+            raise InputError(
+                f"Tensor {shown} has dtype {arr.dtype}, not real numbers: weights must be floats."
+            )
+        arr = np.array(arr, dtype=np.float64 if arr.dtype == np.float64 else np.float32, copy=True)
     elif "torch" in sys.modules and isinstance(value, sys.modules["torch"].Tensor):
         import torch
 
-        t = value.detach().cpu()
+        t = value.detach()
         if t.is_complex():
-            raise InputError(f"Tensor '{key}' holds complex numbers: weights must be real.")
-        if t.layout != torch.strided:
-            t = t.to_dense()
-        arr = t.to(torch.float64 if t.dtype == torch.float64 else torch.float32).numpy()
+            raise InputError(f"Tensor {shown} holds complex numbers: weights must be real.")
+        if t.layout != torch.strided:  # refused by _check_recurrent_bounds already
+            raise InputError(f"Tensor {shown} is sparse: save dense weights (t.to_dense()).")
+        want = torch.float64 if t.dtype == torch.float64 else torch.float32
+        arr = t.to("cpu").to(want, copy=True).numpy()
     else:
         raise InputError(
-            f"Entry '{key}' is a {type(value).__name__}, not a tensor: a state_dict maps names to "
+            f"Entry {shown} is a {type(value).__name__}, not a tensor: a state_dict maps names to "
             f"tensors only; {_SAVE_HINT}."
         )
-    if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
-        raise InputError(
-            f"Tensor '{key}' has dtype {arr.dtype}, not real numbers: weights must be floats."
-        )
-    arr = np.array(arr, dtype=np.float64 if arr.dtype == np.float64 else np.float32, copy=True)
-    if not np.isfinite(arr).all():
+    if arr.size == 0:
+        return arr
+    lo, hi = float(arr.min()), float(arr.max())  # NaN propagates: no temporaries
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         _, v, count = _where_nonfinite(arr)
         raise InputError(
-            f"Tensor '{key}' contains {count:,} non-finite value{'s' if count != 1 else ''} "
+            f"Tensor {shown} contains {count:,} non-finite value{'s' if count != 1 else ''} "
             f"(e.g. {v}): the training diverged; upload weights from an earlier checkpoint."
         )
-    big = np.abs(arr) > MAX_ABS_WEIGHT
-    if big.any():
+    if lo < -MAX_ABS_WEIGHT or hi > MAX_ABS_WEIGHT:
+        big = (arr < -MAX_ABS_WEIGHT) | (arr > MAX_ABS_WEIGHT)
         count = int(big.sum())
         raise InputError(
-            f"Tensor '{key}' has {count:,} weight{'s' if count != 1 else ''} beyond "
+            f"Tensor {shown} has {count:,} weight{'s' if count != 1 else ''} beyond "
             f"±{MAX_ABS_WEIGHT:,.0f} (e.g. {float(arr[big].flat[0]):.3g}): a trained LSTM's "
             "weights are far smaller, so the training likely diverged; upload an earlier "
             "checkpoint."
@@ -928,15 +1098,16 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
         raise InputError(f"Unknown variant {variant!r}: choose one of {', '.join(VARIANT_BLOCKS)}.")
     if not isinstance(state, Mapping) or not state:
         raise InputError(f"The state_dict is empty: {_SAVE_HINT}.")
+    _check_layer_count(state)  # first: everything below is linear in the number of tensors
 
     parsed: dict[tuple[str, int, int], str] = {}
     for key in state:
         m = _PARAM_RE.match(key) if isinstance(key, str) else None
         if m is None:
             raise InputError(
-                f"Unknown tensor {key!r}: expected torch LSTM/GRU/RNN names such as weight_ih_l0, "
-                "weight_hh_l0, bias_ih_l0, bias_hh_l0 (save only the recurrent layer's "
-                "state_dict)."
+                f"Unknown tensor {_quote(key, _NAME_LIMIT)}: expected torch LSTM/GRU/RNN names "
+                "such as weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 (save only the "
+                "recurrent layer's state_dict)."
             )
         parsed[(m.group(1), int(m.group(2)), 1 if m.group(3) else 0)] = key
     shapes = {key: _shape(value) for key, value in state.items()}
@@ -950,8 +1121,8 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
             raise InputError(f"Tensor '{key}' is missing: {why}.")
         return shapes[key]
 
-    layers = sorted({layer for (_, layer, _) in parsed})
-    num_layers = layers[-1] + 1
+    layers = {layer for (_, layer, _) in parsed}
+    num_layers = max(layers) + 1
     for k in range(num_layers):
         if k not in layers:
             raise InputError(
@@ -1000,6 +1171,12 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
             )
     else:
         hidden_size = real_hidden
+    if hidden_size > MAX_HIDDEN:
+        raise InputError(
+            f"Tensor 'weight_hh_l0' {hh0} means a hidden size of {hidden_size:,}, more than the "
+            f"{MAX_HIDDEN:,} allowed (each step must stay quick to compute): upload a model with "
+            f"at most {MAX_HIDDEN:,} hidden units."
+        )
     if hidden_size < 1 or input_size < 1:
         raise InputError(
             f"Tensor 'weight_ih_l0' has shape {w0} and 'weight_hh_l0' {hh0}: the input and "
@@ -1071,6 +1248,14 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
                 expected[name("weight_hr", k, d)] = (proj_size, hidden_size)
             if variant == "peephole":
                 expected[name("weight_peephole", k, d)] = (3, hidden_size)
+    params = sum(int(np.prod(shape, dtype=np.int64)) for shape in expected.values())
+    if params > MAX_PARAMS:
+        raise InputError(
+            f"This {family.upper()} ({input_size:,} inputs, {hidden_size:,} units, {num_layers} "
+            f"layer{'s' if num_layers != 1 else ''}) has {params:,} parameters, more than the "
+            f"{MAX_PARAMS:,} allowed (each step must stay quick to compute): upload a smaller "
+            "model."
+        )
     for key, shape in expected.items():
         if key not in state:
             why = complete
@@ -1113,3 +1298,37 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
         "bias": bool(bias),
         "proj_size": int(proj_size),
     }
+
+
+def fitting_variants(state: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The inferred variant and every variant the tensors fit; `InputError` if none fits.
+
+    The file cannot tell a GRU from the 3-block LSTM variants (cifg, nig, nfg, nog), nor vanilla
+    from niaf / noaf: same names, same shapes. So the person picks among the ones that fit.
+    Only messages are kept, never an exception: a caught exception's traceback would hold
+    `state` alive in a reference cycle after the caller lets go of it.
+    """
+    from lstm_viz.core import VARIANTS
+
+    inferred: str | None = None
+    first_error = (
+        "These tensors fit no known variant: save the recurrent module's state_dict with "
+        "torch.save(lstm.state_dict(), 'lstm.pt')."
+    )
+    try:
+        inferred = infer_config(state)["variant"]
+    except InputError as exc:
+        first_error = str(exc)
+        if "allowed" in first_error:  # a limit: no variant can fit, and no need to try them all
+            raise InputError(first_error) from None
+    fits = []
+    for variant in VARIANTS:
+        try:
+            infer_config(state, variant)
+        except InputError:
+            continue
+        fits.append(variant)
+    if not fits:
+        raise InputError(first_error)
+    inferred = inferred or fits[0]
+    return inferred, [inferred] + [v for v in fits if v != inferred]

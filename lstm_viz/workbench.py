@@ -103,10 +103,11 @@ def model_from_trained(tm: TrainedModel, how: str = "trained") -> Model:
 
 def model_from_state(state: dict[str, np.ndarray], config: dict[str, Any], label: str) -> Model:
     """A user's model from its state_dict and inferred configuration (``loaders.infer_config``)."""
-    rec = Recurrent(config["input_size"], config["hidden_size"], num_layers=config["num_layers"],
-                    bias=config.get("bias", True), bidirectional=config["bidirectional"],
-                    proj_size=config.get("proj_size", 0), variant=config["variant"])
-    rec.load_state_dict(state)
+    rec = Recurrent.from_state_dict(state, config["input_size"], config["hidden_size"],
+                                    num_layers=config["num_layers"], bias=config.get("bias", True),
+                                    bidirectional=config["bidirectional"],
+                                    proj_size=config.get("proj_size", 0),
+                                    variant=config["variant"])
     return Model(rec, label, "user:" + array_digest(*state.values()))
 
 

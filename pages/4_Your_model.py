@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from lstm_viz import loaders
-from lstm_viz.core import TITLES, VARIANTS
+from lstm_viz.core import TITLES
 from lstm_viz.errors import InputError
+from lstm_viz.loaders import fitting_variants
 from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
@@ -40,32 +40,6 @@ ss = st.session_state
 
 
 # -- small non-UI helpers -------------------------------------------------------------------------
-
-def fitting_variants(state: dict[str, np.ndarray]) -> tuple[str, list[str]]:
-    """The inferred variant and every variant the tensors fit; ``InputError`` if none fits.
-
-    The file cannot tell a GRU from the 3-block LSTM variants (cifg, nig, nfg, nog), nor vanilla
-    from niaf / noaf: same names, same shapes. So the person picks among the ones that fit.
-    """
-    inferred: str | None = None
-    first_error = InputError("These tensors fit no known variant: save the recurrent module's "
-                             "state_dict with torch.save(lstm.state_dict(), 'lstm.pt').")
-    try:
-        inferred = loaders.infer_config(state)["variant"]
-    except InputError as exc:
-        first_error = exc
-    fits = []
-    for variant in VARIANTS:
-        try:
-            loaders.infer_config(state, variant)
-        except InputError:
-            continue
-        fits.append(variant)
-    if not fits:
-        raise first_error
-    inferred = inferred or fits[0]
-    return inferred, [inferred] + [v for v in fits if v != inferred]
-
 
 def example_state_dict() -> bytes:
     """A small ``nn.LSTM(2, 8)`` state_dict (seeded) as the bytes of a .pt file."""

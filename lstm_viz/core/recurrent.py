@@ -31,6 +31,14 @@ class Recurrent:
                  batch_first: bool = False, bidirectional: bool = False, proj_size: int = 0,
                  variant: str = "vanilla", dtype: Any = np.float32, seed: int | None = None,
                  *, dropout: float = 0.0) -> None:
+        self._configure(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                        proj_size, variant, dtype, dropout)
+        self._params = init_params(self.config, self.dtype, seed)
+
+    def _configure(self, input_size: int, hidden_size: int, num_layers: int, bias: bool,
+                   batch_first: bool, bidirectional: bool, proj_size: int, variant: str,
+                   dtype: Any, dropout: float) -> None:
+        """Validate and set everything but the parameters."""
         self.config = Config(int(input_size), int(hidden_size), int(num_layers), bool(bias),
                              bool(bidirectional), int(proj_size), check_variant(variant))
         check_config(self.config)
@@ -39,7 +47,25 @@ class Recurrent:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        self._params = init_params(self.config, self.dtype, seed)
+        self._params: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_state_dict(cls, state_dict: dict[str, Any], input_size: int, hidden_size: int,
+                        num_layers: int = 1, bias: bool = True, batch_first: bool = False,
+                        bidirectional: bool = False, proj_size: int = 0,
+                        variant: str = "vanilla", dtype: Any = np.float32, *,
+                        dropout: float = 0.0) -> Recurrent:
+        """A model with these weights, built without ever initialising random parameters.
+
+        The configuration is validated as by the constructor and the weights are loaded strictly,
+        as by ``load_state_dict`` (``ValueError`` naming a missing, unexpected or misshapen
+        tensor). Use it for a model about to be loaded: the constructor first draws full-size
+        random weights, which for a big model costs as much memory and time as the real ones.
+        """
+        model = cls.__new__(cls)
+        model._configure(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                         proj_size, variant, dtype, dropout)
+        return model.load_state_dict(state_dict)
 
     # -- configuration, as torch names it ------------------------------------------------------
     input_size = property(lambda self: self.config.input_size)
@@ -97,10 +123,10 @@ class Recurrent:
             raise ValueError("only the tanh RNN is supported, not nonlinearity='relu'")
         state = {k: _to_numpy(v) for k, v in module.state_dict().items()}
         dtype = next(iter(state.values())).dtype
-        model = cls(module.input_size, module.hidden_size, module.num_layers, module.bias,
-                    module.batch_first, module.bidirectional, getattr(module, "proj_size", 0),
-                    variant, dtype=dtype, dropout=getattr(module, "dropout", 0.0))
-        return model.load_state_dict(state)
+        return cls.from_state_dict(state, module.input_size, module.hidden_size,
+                                   module.num_layers, module.bias, module.batch_first,
+                                   module.bidirectional, getattr(module, "proj_size", 0), variant,
+                                   dtype=dtype, dropout=getattr(module, "dropout", 0.0))
 
     def weights(self, layer: int, direction: int) -> Weights:
         """The parameters of one layer and direction."""
