@@ -72,11 +72,12 @@ MAX_ABS_WEIGHT = 1e6
 # is a matrix-vector product over all its weights: about 2 flops per weight, 2·G·H·(I + R) for G
 # gate blocks of H units (4 for an LSTM: ~8·H·(I + H) flops), and every weight is read once. On
 # one core NumPy streams float32 weights at a few GB/s, so 20 M parameters (80 MB) take about
-# 10-30 ms a step (bench_hostile measures it): the stepper stays interactive and a 1,000-step
-# trace stays within seconds. An LSTM with hidden 2,048 and 1 input has 16.8 M parameters, so
-# MAX_HIDDEN lets one such layer in; 16 layers are far beyond what anyone stacks (torch models
-# rarely go past 4), and they bound the per-layer Python loops. A file that breaks one of these
-# is refused before any weight is converted.
+# 10 ms a traced step (`python -m lstm_viz.bench_hostile` measured 9 ms at hidden 2,048, 4.8 ms
+# at hidden 1,024 with 1,024 inputs): stepping stays interactive, a 1,000-step trace takes ~10 s.
+# An LSTM with hidden 2,048 and 1 input has 16.8 M parameters, so MAX_HIDDEN lets one such layer
+# in; 16 layers are far beyond what anyone stacks (torch models rarely go past 4) and bound the
+# per-layer Python loops. A file that breaks one of these is refused before any weight is
+# converted.
 MAX_HIDDEN = 2048
 MAX_LAYERS = 16
 MAX_PARAMS = 20_000_000
@@ -689,8 +690,18 @@ _PARAM_RE = re.compile(
 _PARAM_ANYWHERE = re.compile(
     r"^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr|weight_peephole)_l(\d{1,6})(_reverse)?$"
 )
+# No parameter name is longer (a module path of many nested submodules is ~200 characters);
+# longer keys skip the regular expressions, which would scan them on every call.
+_MAX_PARAM_KEY = 1000
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 _SAVE_HINT = "save the weights with torch.save(model.state_dict(), 'model.pt') and upload that"
+
+
+def _match_anywhere(key: Any) -> re.Match[str] | None:
+    """`_PARAM_ANYWHERE` on a key of sane length (else None)."""
+    if not isinstance(key, str) or len(key) > _MAX_PARAM_KEY:
+        return None
+    return _PARAM_ANYWHERE.match(key)
 
 
 def _clip(s: str, limit: int = _NAME_LIMIT) -> str:
@@ -763,7 +774,7 @@ def load_state_dict_file(filename: str, data: bytes) -> dict[str, np.ndarray]:
         )
         _forget(e)
     if message is not None:
-        raw = entries = out = None  # noqa: F841  (nothing of the file outlives the refusal)
+        raw = entries = out = value = None  # noqa: F841  (nothing of the file outlives this)
         raise InputError(message)
     return out
 
@@ -772,7 +783,7 @@ def _check_layer_count(keys: Any) -> None:
     """Refuse more than MAX_LAYERS recurrent layers, from the names alone (linear time)."""
     top = -1
     for key in keys:
-        m = _PARAM_ANYWHERE.match(key) if isinstance(key, str) else None
+        m = _match_anywhere(key)
         if m is not None:
             top = max(top, int(m.group(3)))
     if top + 1 > MAX_LAYERS:
@@ -956,8 +967,8 @@ def _read_npz(label: str, data: bytes) -> dict[str, np.ndarray]:
         )
     if elements > MAX_FILE_ELEMENTS or as_floats > MAX_UNPACKED_BYTES:
         raise InputError(
-            f"{label} holds {elements:,} values ({_mb(as_floats)} as floats), more than the "
-            f"{MAX_FILE_ELEMENTS:,} values a model may have here: upload a smaller model."
+            f"{label} holds {elements:,} values ({as_floats / 1024**2:,.0f} MB as floats), more "
+            f"than the {MAX_FILE_ELEMENTS:,} a model may have here: upload a smaller model."
         )
     out: dict[str, np.ndarray] = {}
     try:
@@ -993,7 +1004,7 @@ def _select_recurrent(label: str, raw: Any) -> dict[str, Any]:
         )
     entries: Mapping[Any, Any] = raw
     for _ in range(3):  # checkpoint {"state_dict": {...}, "epoch": 3, ...}
-        if any(isinstance(k, str) and _PARAM_ANYWHERE.match(k) for k in entries):
+        if any(isinstance(k, str) and _match_anywhere(k) for k in entries):
             break
         inner = next(
             (entries[k] for k in _WRAPPER_KEYS if isinstance(entries.get(k), Mapping)), None
@@ -1012,9 +1023,9 @@ def _select_recurrent(label: str, raw: Any) -> dict[str, Any]:
     keys = [k[7:] if k.startswith("module.") else k for k in entries]
     values = list(entries.values())
     prefixes = sorted(
-        {m.group(1) for k in keys if (m := _PARAM_ANYWHERE.match(k)) and m.group(1) != ""}
+        {m.group(1) for k in keys if (m := _match_anywhere(k)) and m.group(1) != ""}
     )
-    if any(_PARAM_RE.match(k) for k in keys) or not prefixes:
+    if any(len(k) <= _MAX_PARAM_KEY and _PARAM_RE.match(k) for k in keys) or not prefixes:
         return dict(zip(keys, values, strict=True))
     if len(prefixes) > 1:
         listed = ", ".join(_quote(p.rstrip("."), _NAME_LIMIT) for p in prefixes[:5])
@@ -1102,7 +1113,7 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
 
     parsed: dict[tuple[str, int, int], str] = {}
     for key in state:
-        m = _PARAM_RE.match(key) if isinstance(key, str) else None
+        m = _PARAM_RE.match(key) if isinstance(key, str) and len(key) <= _MAX_PARAM_KEY else None
         if m is None:
             raise InputError(
                 f"Unknown tensor {_quote(key, _NAME_LIMIT)}: expected torch LSTM/GRU/RNN names "

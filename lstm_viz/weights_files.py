@@ -40,6 +40,8 @@ _SAVE_STATE = "save its state_dict with torch.save(model.state_dict(), 'model.pt
 
 
 def _mb(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024)):,} KB"
     return f"{n / (1024 * 1024):,.0f} MB" if n >= 10 * 1024 * 1024 else f"{n / 1024**2:.2g} MB"
 
 
@@ -101,11 +103,6 @@ def check_tensor_layout(label: str, tensor: Any, *, max_elements: int) -> None:
     numel = 1
     for s in shape:
         numel *= s
-    if numel > max_elements:
-        raise InputError(
-            f"Tensor {label} has {numel:,} values, more than the {max_elements:,} a model may "
-            "have here: upload a smaller model."
-        )
     if numel == 0:
         return
     strides = tuple(int(s) for s in tensor.stride())
@@ -134,6 +131,11 @@ def check_tensor_layout(label: str, tensor: Any, *, max_elements: int) -> None:
         raise InputError(
             f"Tensor {label} is a view reaching past its stored data ({need:,} bytes needed, "
             f"{have:,} stored): {expand}."
+        )
+    if numel > max_elements:
+        raise InputError(
+            f"Tensor {label} has {numel:,} values, more than the {max_elements:,} a model may "
+            "have here: upload a smaller model."
         )
 
 

@@ -30,6 +30,7 @@ from lstm_viz.loaders import (
     VARIANTS_BY_BLOCKS,
     check_features,
     display_char,
+    fitting_variants,
     infer_config,
     load_sequence,
     load_state_dict_file,
@@ -812,6 +813,31 @@ class TestInferConfig:
         assert "5 blocks" in error_of(
             infer_config, {"weight_ih_l0": np.zeros((10, 1)), "weight_hh_l0": np.zeros((10, 2))}
         )
+
+
+# ============================================================================ fitting_variants
+
+
+class TestFittingVariants:
+    def test_lstm_fits_the_four_block_variants_but_peephole(self) -> None:
+        assert fitting_variants(np_state(torch.nn.LSTM(2, 3))) == (
+            "vanilla",
+            ["vanilla", "niaf", "noaf"],
+        )
+
+    def test_gru_fits_the_three_block_lstm_variants(self) -> None:
+        inferred, fits = fitting_variants(np_state(torch.nn.GRU(2, 3)))
+        assert inferred == "gru" and set(fits) == {"gru", "cifg", "nig", "nfg", "nog"}
+
+    def test_three_blocks_with_projection_has_no_inferred_variant_but_fits(self) -> None:
+        sd = np_state(torch.nn.LSTM(2, 4, proj_size=2))
+        sd = {k: v[:12] if k != "weight_hr_l0" else v for k, v in sd.items()}
+        inferred, fits = fitting_variants(sd)
+        assert inferred == "cifg" and fits == ["cifg", "nig", "nfg", "nog"]
+
+    def test_nothing_fits_raises_the_inference_message(self) -> None:
+        state = {"weight_ih_l0": np.zeros((10, 1)), "weight_hh_l0": np.zeros((10, 2))}
+        assert "5 blocks" in error_of(fitting_variants, state)
 
 
 # ============================================================================ property tests
