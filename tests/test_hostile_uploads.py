@@ -38,7 +38,11 @@ from lstm_viz.loaders import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+# torch warns about sparse invariants and that torch.jit is deprecated: the files are built anyway.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 
 def one_sentence(fn, *args) -> str:
