@@ -277,3 +277,30 @@ def test_gradient_flow_page_says_the_gradient_overflowed():
     [heat] = [json.loads(e.proto.spec) for e in at.get("plotly_chart")
               if "|∂L/∂c|" in json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "")]
     assert [t.get("name") for t in heat["data"]].count("overflowed") == 1
+
+
+def gradient_page(model: Model) -> AppTest:
+    """One session: the Gradient flow page with ``model`` as the sidebar's own model."""
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params["task"] = "brackets"
+    at.session_state["custom_model"] = model
+    at.switch_page("pages/2_Gradient_flow.py")
+    at.run()
+    at.sidebar.radio(key="w_model_kind").set_value("custom")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_gradient_flow_of_one_file_as_gru_then_as_cifg_in_two_sessions():
+    RESULTS.clear()
+    state = gru_state()
+    gru = gradient_page(user_model(state, "gru"))                 # session A fills the cache
+    cifg = gradient_page(user_model(state, "cifg"))               # session B, the same tensors
+    heads_a = [s.value for s in gru.subheader if s.value.startswith("Inside the loaded model")]
+    heads_b = [s.value for s in cifg.subheader if s.value.startswith("Inside the loaded model")]
+    assert heads_a == ["Inside the loaded model: |∂L/∂h| per unit"]
+    assert heads_b == ["Inside the loaded model: |∂L/∂c| per unit"]   # cifg has a cell: its own
+    assert any("has no cell state" in str(i.value) for i in gru.info)
+    assert not any("has no cell state" in str(i.value) for i in cifg.info)
+    RESULTS.clear()
