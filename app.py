@@ -168,7 +168,8 @@ if seq.length > LONG_SEQUENCE:
 def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> tuple[str, str]:
     """The heatmaps of this view as (JSON, key), built once and kept in the session."""
     key = "|".join(map(str, (loaded.model.key, sequence_key(seq), layer, direction, window,
-                             ss["projector"], int(ss["unit"]))))
+                             ss["projector"], int(ss["unit"]),
+                             hash((tuple(seq.feature_names), tuple(chars or ()))))))
     cached = ss.get("_heatmaps")
     if cached is None or cached[0] != key:
         fig = quantity_heatmaps(

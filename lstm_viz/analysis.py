@@ -78,6 +78,10 @@ class GradientFlow:
       terms add paths too.)
     * ``forget_product_mean`` (T,): its mean over units (NaN where undefined);
     * ``d_output`` (D·R,): the gradient put on the output at ``target_step`` (zero elsewhere).
+    * ``overflow_step``: None when every ∂L/∂h_t and ∂L/∂c_t shown is a finite number; else the
+      step nearest the target where one is not (inf or NaN: the gradient overflowed the model's
+      float precision, e.g. with very large weights). Direction 0: from that step back (earlier
+      steps), direction 1: from it on. Those values are not numbers, never "exactly 0".
     """
 
     variant: str
@@ -91,6 +95,12 @@ class GradientFlow:
     dc_norm: np.ndarray | None
     forget_product: np.ndarray | None
     forget_product_mean: np.ndarray | None
+    overflow_step: int | None = None
+
+    @property
+    def overflowed(self) -> bool:
+        """Whether some ∂L/∂h_t or ∂L/∂c_t is not a finite number (see ``overflow_step``)."""
+        return self.overflow_step is not None
 
     @property
     def length(self) -> int:
@@ -105,9 +115,10 @@ class GradientFlow:
         """The norm over t divided by its value at the target step (T,); NaN if that is 0."""
         n = self.norm(quantity).astype(np.float64)
         ref = n[self.target_step]
-        if ref == 0:
+        if ref == 0 or not np.isfinite(ref):
             return np.full_like(n, np.nan)
-        return n / ref
+        with np.errstate(over="ignore", invalid="ignore"):
+            return n / ref
 
     def ratio(self, steps_back: int, quantity: str | None = None) -> float:
         """‖∂L/∂·‖ ``steps_back`` steps away from the target (earlier for direction 0, later for
@@ -210,23 +221,31 @@ def gradient_flow(model: Recurrent, x: np.ndarray, target_step: int | None = Non
         raise ValueError(f"d_output must have shape ({features},) (the output features), "
                          f"got {vec.shape}")
 
-    if trace is None:
-        trace = model.trace(x)
-    full = np.zeros(trace.output.shape, dtype=np.float64)
-    full[target] = vec
-    grads = model.backward(trace, full)
+    # Very large weights can overflow the gradient (inf, then NaN): computed quietly here and
+    # reported through ``overflow_step``, never as a RuntimeWarning.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if trace is None:
+            trace = model.trace(x)
+        full = np.zeros(trace.output.shape, dtype=np.float64)
+        full[target] = vec
+        grads = model.backward(trace, full)
 
-    dh = np.abs(grads.get("dh", layer, direction)[:, 0]).astype(np.float64)
-    dc = dc_norm = prod = prod_mean = None
-    if is_lstm(model.variant):
-        dc = np.abs(grads.get("dc", layer, direction)[:, 0]).astype(np.float64)
-        dc_norm = np.linalg.norm(dc, axis=1)
-        prod = forget_path_product(trace.get("f", layer, direction)[:, 0], target, direction)
-        prod_mean = prod.mean(axis=1)
+        dh = np.abs(grads.get("dh", layer, direction)[:, 0]).astype(np.float64)
+        bad = ~np.isfinite(dh).all(axis=1)
+        dc = dc_norm = prod = prod_mean = None
+        if is_lstm(model.variant):
+            dc = np.abs(grads.get("dc", layer, direction)[:, 0]).astype(np.float64)
+            bad |= ~np.isfinite(dc).all(axis=1)
+            dc_norm = np.linalg.norm(dc, axis=1)
+            prod = forget_path_product(trace.get("f", layer, direction)[:, 0], target, direction)
+            prod_mean = prod.mean(axis=1)
+        dh_norm = np.linalg.norm(dh, axis=1)
+    steps = np.flatnonzero(bad)
+    overflow = None if not steps.size else int(steps.max() if direction == 0 else steps.min())
     return GradientFlow(
         variant=model.variant, target_step=target, layer=int(layer), direction=int(direction),
-        d_output=vec, dh_abs=dh, dh_norm=np.linalg.norm(dh, axis=1), dc_abs=dc, dc_norm=dc_norm,
-        forget_product=prod, forget_product_mean=prod_mean,
+        d_output=vec, dh_abs=dh, dh_norm=dh_norm, dc_abs=dc, dc_norm=dc_norm,
+        forget_product=prod, forget_product_mean=prod_mean, overflow_step=overflow,
     )
 
 
@@ -524,19 +543,21 @@ class VariantRun:
 
 def compare_variants(models: Mapping[str, Recurrent], x: np.ndarray, targets: Any = None,
                      task: Task | str | None = None, heads: Mapping[str, Head] | None = None, *,
-                     layer: int = 0, direction: int = 0) -> dict[str, VariantRun]:
+                     layer: int = 0, direction: int = 0,
+                     traces: Mapping[str, Trace] | None = None) -> dict[str, VariantRun]:
     """Run several models on one sequence x (T, I): name -> :class:`VariantRun`.
 
     ``heads`` (name -> TrainedModel, (weight, bias) or callable) adds predictions; with ``task``
     (a Task or its name) and ``targets`` (as the task gives them for one sequence) also the
     per-step loss (:func:`step_losses`). ``layer`` / ``direction`` pick the state shown.
+    ``traces`` (name -> a trace of exactly this x through that model) skips their forward pass.
     """
     if targets is not None and task is None:
         raise ValueError("give the task with the targets: it fixes the loss")
     out = {}
     for name, model in models.items():
         x_ = _check_sequence(model, x)
-        trace = model.trace(x_)
+        trace = traces[name] if traces is not None and name in traces else model.trace(x_)
         lstm = is_lstm(model.variant)
         state_name = "c" if lstm else "h"
         run = VariantRun(

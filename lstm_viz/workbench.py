@@ -32,7 +32,39 @@ def array_digest(*arrays: np.ndarray) -> str:
 
 
 def sequence_key(seq: Sequence) -> str:
+    """A content key of a sequence: its values (shape, dtype and bytes)."""
     return "seq:" + array_digest(seq.values)
+
+
+def targets_key(seq: Sequence) -> str:
+    """A content key of a sequence's targets (``meta["target"]``): "no-target" without any."""
+    target = seq.meta.get("target")
+    if target is None:
+        return "no-target"
+    return "target:" + array_digest(np.asarray(target))
+
+
+def model_key(rec: Recurrent, *extra: Any) -> str:
+    """The cache key of a model: everything its results depend on.
+
+    The configuration (variant, sizes, layers, direction, bias, proj_size), the dtype, the
+    batch_first layout, every tensor's name, shape and values, and ``extra`` (e.g. a head's
+    weights, a vocabulary, a task name): arrays in ``extra`` are hashed by content, anything else
+    by its ``repr``. Two models share a key only when they compute the same numbers. The key
+    reads "<variant>:<hash>".
+    """
+    state = rec.state_dict()
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{rec.config!r}|{np.dtype(rec.dtype).str}|bf={rec.batch_first}|".encode())
+    for name, value in state.items():
+        h.update(f"{name}:".encode())
+        h.update(array_digest(value).encode())
+    for item in extra:
+        if isinstance(item, np.ndarray):
+            h.update(b"|array:" + array_digest(item).encode())
+        else:
+            h.update(f"|{type(item).__name__}:{item!r}".encode())
+    return f"{rec.config.variant}:{h.hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +86,7 @@ class Model:
 
     recurrent: Recurrent
     label: str                                 # "trained on brackets (vanilla, 16 units)"
-    key: str                                   # cache key: identifies the weights
+    key: str                                   # cache key: ``model_key`` of the model
     trained: TrainedModel | None = None        # shipped or trained in the app: task, head, meta
     vocab: tuple[str, ...] | None = None
     notices: list[str] = field(default_factory=list)
@@ -86,9 +118,7 @@ def build_model(choice: ModelChoice, input_size: int, custom: Model | None = Non
                     bidirectional=choice.bidirectional, variant=choice.variant, seed=choice.seed)
     label = (f"fresh {choice.variant}, {choice.hidden_size} units, {choice.num_layers} layer(s)"
              f"{', bidirectional' if choice.bidirectional else ''}, seed {choice.seed}")
-    key = (f"fresh:{choice.variant}:{input_size}:{choice.hidden_size}:{choice.num_layers}:"
-           f"{choice.bidirectional}:{choice.seed}")
-    return Model(rec, label, key, notices=notices)
+    return Model(rec, label, "fresh:" + model_key(rec), notices=notices)
 
 
 def model_from_trained(tm: TrainedModel, how: str = "trained") -> Model:
@@ -97,7 +127,8 @@ def model_from_trained(tm: TrainedModel, how: str = "trained") -> Model:
     metric = tm.metric_value
     score = f", held-out {tm.metric_name} {metric:.3g}" if metric is not None else ""
     label = f"{how} on {tm.task} ({tm.variant}, {rec.hidden_size} units{score})"
-    key = f"{how}:{tm.task}:{tm.variant}:" + array_digest(*tm.state.values(), tm.head_weight)
+    key = f"{how}:{tm.task}:" + model_key(rec, tm.task, tm.head_weight,
+                                            np.asarray(tm.head_bias), tm.vocab)
     return Model(rec, label, key, trained=tm, vocab=tm.vocab)
 
 
@@ -108,7 +139,7 @@ def model_from_state(state: dict[str, np.ndarray], config: dict[str, Any], label
                                     bidirectional=config["bidirectional"],
                                     proj_size=config.get("proj_size", 0),
                                     variant=config["variant"])
-    return Model(rec, label, "user:" + array_digest(*state.values()))
+    return Model(rec, label, "user:" + model_key(rec))
 
 
 @dataclass
@@ -160,6 +191,11 @@ def check_trace_size(model: Model, sequence: Sequence) -> None:
             f"{c.num_layers} layer(s){', bidirectional' if c.bidirectional else ''}) needs "
             f"{need / 1024**3:.1f} GB, over the {MAX_TRACE_BYTES / 1024**3:.0f} GB limit: use a "
             "shorter sequence or a smaller model.")
+
+
+def trace_key(model: Model, sequence: Sequence) -> tuple[str, str, str]:
+    """The cache key of ``run(model, sequence)``: the model's key and the sequence's values."""
+    return ("trace", model.key, sequence_key(sequence))
 
 
 def run(model: Model, sequence: Sequence) -> Trace:

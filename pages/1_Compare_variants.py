@@ -18,7 +18,17 @@ from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.state import bind, clamp
-from lstm_viz.workbench import check_trace_size, example_sequence, model_from_trained, sequence_key
+from lstm_viz.ui.trace_cache import RESULTS
+from lstm_viz.workbench import (
+    Model,
+    check_trace_size,
+    example_sequence,
+    model_from_trained,
+    sequence_key,
+    targets_key,
+    trace_key,
+)
+from lstm_viz.workbench import run as trace_run
 from lstm_viz.zoo import SHIPPED_VARIANTS, list_shipped, load_shipped
 
 DEFAULT_VARIANTS = ("vanilla", "peephole", "cifg")
@@ -37,18 +47,27 @@ projector = bool(ss["projector"])
 task = TASKS[ss["task"]]
 
 
-@st.cache_resource(max_entries=30, show_spinner="Running the sequence through the model…")
-def variant_run(task_name: str, variant: str, seq_key: str, _seq: Sequence,
-                with_targets: bool) -> VariantRun:
+def variant_run(model: Model, seq: Sequence, with_targets: bool) -> VariantRun:
     """One shipped model on the sequence (trace, state, prediction and per-step loss).
 
-    Kept per (task, variant, sequence content): adding a third variant runs only that one.
+    Kept in the server's byte-bounded cache by the model's key (configuration, weights, head,
+    task), the sequence's values and its targets when used: adding a third variant runs only
+    that one. The trace is the sidebar's entry for the same model and sequence, held once.
     """
-    tm = load_shipped(task_name, variant)
-    targets = _seq.meta.get("target") if with_targets else None
-    runs = compare_variants({variant: tm.recurrent()}, _seq.values, targets,
-                            task_name if targets is not None else None, heads={variant: tm})
-    return runs[variant]
+    tm = model.trained
+    targets = seq.meta.get("target") if with_targets else None
+    key = ("variant_run", model.key, sequence_key(seq),
+           targets_key(seq) if with_targets else "no-target")
+
+    def compute() -> VariantRun:
+        trace = RESULTS.get(trace_key(model, seq), lambda: trace_run(model, seq))
+        runs = compare_variants({model.variant: model.recurrent}, seq.values, targets,
+                                tm.task if targets is not None else None,
+                                heads={model.variant: tm}, traces={model.variant: trace})
+        return runs[model.variant]
+
+    with st.spinner("Running the sequence through the model…"):
+        return RESULTS.get(key, compute)
 
 
 def peephole_reach(run: VariantRun, variant: str) -> tuple[float, float, float]:
@@ -108,8 +127,7 @@ try:
 except InputError as exc:
     st.error(str(exc))
     st.stop()
-key = sequence_key(seq)
-runs = {v: variant_run(task.name, v, key, seq, has_targets) for v in variants}
+runs = {v: variant_run(models[v], seq, has_targets) for v in variants}
 last = seq.length - 1
 step = clamp("step", last)
 units = {v: int(r.state.shape[1]) for v, r in runs.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_viz.analysis import GradientFlow, gradient_flow
@@ -17,12 +18,14 @@ from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.trace_cache import RESULTS
 from lstm_viz.workbench import (
     Model,
     example_sequence,
     has_shipped,
     model_from_trained,
     sequence_key,
+    targets_key,
 )
 from lstm_viz.zoo import load_shipped
 
@@ -31,6 +34,7 @@ DEFAULT_LENGTH = 100
 STEPS_BACK = 40              # the caption's "n steps before the loss"
 COMPARED = {"LSTM": "vanilla", "GRU": "gru", "RNN": "rnn"}
 MAX_OWN_STEPS = 2_000        # the sidebar's own (uploaded) sequence is cut to this many steps
+OVERFLOW_GREY = "#9e9e9e"    # gradient cells that overflowed (inf or NaN)
 
 loaded = page("Gradient flow")
 ss = st.session_state
@@ -123,22 +127,24 @@ st.caption(f"**{task.title}** (the sidebar's task), example {int(ss['example_see
 
 
 # -- 3. LSTM vs GRU vs RNN -----------------------------------------------------------------------
-@st.cache_data(show_spinner="Back-propagating through time…", max_entries=32)
-def compare(task_name: str, keys: tuple[str, ...], length: int, seed: int, target: int,
+def compare(task_name: str, models: dict[str, Model], seq: Sequence, target: int,
             use_head: bool) -> dict[str, GradientFlow]:
     """BPTT of the loss at ``target`` through each shipped model of the task, on its example.
 
-    ``keys`` (name:content key of each shipped model) key the cache with the rest."""
-    x = example_sequence(task_name, seed=seed, length=length)
-    klass = target_class(x, target)
-    flows = {}
-    for key in keys:
-        name = key.split(":", 1)[0]
-        tm = load_shipped(task_name, COMPARED[name])
-        flows[name] = gradient_flow(tm.recurrent(), x.values, target,
-                                    head_weight=tm.head_weight if use_head else None,
+    Kept in the server's byte-bounded cache by the models' keys, the sequence's values and
+    targets and the loss."""
+    klass = target_class(seq, target)
+    key = ("gf_compare", task_name, tuple((n, m.key) for n, m in models.items()),
+           sequence_key(seq), targets_key(seq), target, use_head)
+
+    def compute() -> dict[str, GradientFlow]:
+        return {name: gradient_flow(m.recurrent, seq.values, target,
+                                    head_weight=m.trained.head_weight if use_head else None,
                                     target_class=klass if use_head else None)
-    return flows
+                for name, m in models.items()}
+
+    with st.spinner("Back-propagating through time…"):
+        return RESULTS.get(key, compute)
 
 
 available = {n: v for n, v in COMPARED.items() if has_shipped(task_name, v)}
@@ -150,9 +156,8 @@ if missing:
             "models with `python -m lstm_viz.train --all --out lstm_viz/models`.")
 flows: dict[str, GradientFlow] = {}
 if available:
-    keys = tuple(f"{n}:{model_from_trained(load_shipped(task_name, v)).key}"
-                 for n, v in available.items())
-    flows = compare(task_name, keys, length, int(ss["example_seed"]), target, use_head)
+    shipped = {n: model_from_trained(load_shipped(task_name, v)) for n, v in available.items()}
+    flows = compare(task_name, shipped, seq, target, use_head)
 
 
 def curve(flow: GradientFlow, quantity: str) -> np.ndarray:
@@ -194,9 +199,12 @@ if flows:
         q = "dc" if flow.dc_norm is not None else "dh"
         value = float(flow.relative(q)[position])
         how = "through its cell c" if q == "dc" else "in h"
-        if value <= 0:
+        if not np.isfinite(value):
+            how += ": it overflowed float32, not a number"
+        elif value <= 0:
             how += ": it underflowed, below float precision"
-        amount = sci(value) if value > 0 else "exactly 0"
+        amount = ("no number" if not np.isfinite(value) else sci(value) if value > 0
+                  else "exactly 0")
         return (f"the {name} keeps {amount} of its gradient ({how})" if first
                 else f"the {name} {amount} ({how})")
 
@@ -218,14 +226,40 @@ if flows:
 
 
 # -- 4. inside the sidebar's model ---------------------------------------------------------------
-@st.cache_data(show_spinner="Back-propagating through the loaded model…", max_entries=32)
-def own_flow(model_key: str, seq_key: str, _model: Model, _seq: Sequence, target: int,
-             layer: int, direction: int, use_head: bool, klass: int | None) -> GradientFlow:
+def own_flow(model: Model, seq: Sequence, target: int, layer: int, direction: int,
+             use_head: bool, klass: int | None) -> GradientFlow:
     """BPTT of the loss at ``target`` through the sidebar's model, read at one layer and
-    direction (``model_key`` and ``seq_key``, the content keys, key the cache)."""
-    head = _model.trained.head_weight if use_head and _model.trained is not None else None
-    return gradient_flow(_model.recurrent, _seq.values, target, layer, direction,
-                         head_weight=head, target_class=klass if head is not None else None)
+    direction; kept by the model's key (configuration, weights, head) and the sequence's
+    values with the rest of the arguments."""
+    head = model.trained.head_weight if use_head and model.trained is not None else None
+    key = ("gf_own", model.key, sequence_key(seq), target, layer, direction, head is not None,
+           klass if head is not None else None)
+    with st.spinner("Back-propagating through the loaded model…"):
+        return RESULTS.get(key, lambda: gradient_flow(
+            model.recurrent, seq.values, target, layer, direction, head_weight=head,
+            target_class=klass if head is not None else None))
+
+
+def max_weight(rec) -> float:
+    """The largest |weight| of a model (for the overflow sentence)."""
+    return max((float(np.abs(w).max()) for w in rec.state_dict().values() if w.size), default=0.0)
+
+
+def overlay_overflow(fig, bad: np.ndarray) -> None:
+    """Grey cells over the heatmap's cells (steps pooled as it pools them) that hold a value
+    that is not a finite number; ``bad`` (T, units)."""
+    base = fig.data[0]
+    width = max(1, int(round(base.dx or 1)))
+    steps, units = bad.shape
+    cols = -(-steps // width)
+    padded = np.zeros((cols * width, units), dtype=bool)
+    padded[:steps] = bad
+    pooled = padded.reshape(cols, width, units).any(axis=1).T          # (units, cols)
+    fig.add_trace(go.Heatmap(
+        z=np.where(pooled, 1.0, np.nan), x0=base.x0, dx=base.dx, y0=base.y0, dy=base.dy,
+        colorscale=[[0, OVERFLOW_GREY], [1, OVERFLOW_GREY]], showscale=False, zmin=0, zmax=1,
+        name="overflowed", hovertemplate="step %{x}, unit %{y}: overflowed (inf or NaN)"
+                                         "<extra></extra>"))
 
 
 model = loaded.model
@@ -242,8 +276,7 @@ features = rec.config.num_directions * rec.config.real_hidden_size
 own_head = (use_head and own_seq is seq and model.trained is not None
             and model.trained.task == task_name
             and model.trained.head_weight.shape[1] == features)
-flow = own_flow(model.key, sequence_key(own_seq), model, own_seq, own_target, layer, direction,
-                own_head, klass)
+flow = own_flow(model, own_seq, own_target, layer, direction, own_head, klass)
 has_c = flow.dc_abs is not None
 view = ", ".join(([f"layer {layer}"] if rec.num_layers > 1 else [])
                  + ([("forward" if direction == 0 else "backward") + " direction"]
@@ -259,12 +292,23 @@ if not has_c:
     st.info(f"A {TITLES.get(rec.variant, rec.variant)} has no cell state c and no forget gate, "
             "so there is no ∂L/∂c and no forget-gate product to show: below is |∂L/∂h| per unit. "
             "Pick an LSTM variant in the sidebar to see the cell's path.")
-heat = gradient_heatmap(flow.dc_abs if has_c else flow.dh_abs, name="c" if has_c else "h",
+grad_abs = flow.dc_abs if has_c else flow.dh_abs
+overflowed = ~np.isfinite(grad_abs)
+if flow.overflowed:
+    side = "back" if direction == 0 else "on"
+    st.warning(f"The gradient overflowed float32 from step {flow.overflow_step} {side} (inf or "
+               f"NaN, not a number): this model's weights are too large for back-propagation "
+               f"(largest |w| = {style.fmt(max_weight(rec))}); retrain it or scale its weights "
+               "down (those cells are drawn grey).")
+heat = gradient_heatmap(np.where(overflowed, 0.0, grad_abs), name="c" if has_c else "h",
                         target_step=own_target, projector=projector)
+if overflowed.any():
+    overlay_overflow(heat, overflowed)
 st.plotly_chart(heat, key="gf_heatmap", config={"displaylogo": False})
 st.caption("Bright: the gradient arrives; dark: ten orders of magnitude less; blank: exactly 0"
            + (" (for instance where |c| is so large that tanh′(c) is 0 in float32, so nothing "
-              "enters the cell from h)." if has_c else "."))
+              "enters the cell from h)" if has_c else "")
+           + ("; grey: overflowed, not a number." if overflowed.any() else "."))
 figure_downloads(heat, f"gradient-heatmap-{rec.variant}", key="gf_heatmap_export")
 if has_c:
     prod = flow.forget_product

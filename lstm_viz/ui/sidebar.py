@@ -20,12 +20,12 @@ from lstm_viz.workbench import (
     check_trace_size,
     example_sequence,
     run,
-    sequence_key,
     torch_call,
+    trace_key,
 )
 
 from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
-from .trace_cache import TRACES
+from .trace_cache import RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
@@ -43,10 +43,12 @@ MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random
 
 
 def cached_trace(model: Model, seq: Sequence) -> Trace:
-    """The trace of a sequence through a model, kept by content keys (never by user)."""
-    key = f"{model.key}|{sequence_key(seq)}"
+    """The trace of a sequence through a model, kept by content keys (never by user).
+
+    ``trace_key``: the model's key (configuration, dtype, tensor names and values) and the
+    sequence's values; other pages reuse the same entry (Compare variants)."""
     with st.spinner("Tracing the sequence through the model…"):
-        return TRACES.get(key, lambda: run(model, seq))
+        return RESULTS.get(trace_key(model, seq), lambda: run(model, seq))
 
 
 def current_choice() -> ModelChoice:

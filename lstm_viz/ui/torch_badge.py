@@ -20,14 +20,13 @@ import streamlit as st
 
 from lstm_viz.core import Recurrent, Trace
 from lstm_viz.torch_check import CHECK_STEPS, TorchMatch, trace_match
-from lstm_viz.workbench import Loaded, array_digest, sequence_key
+from lstm_viz.workbench import Loaded, model_key, sequence_key
 
 
 def weights_key(rec: Recurrent) -> str:
-    """A content key of a model: its configuration, dtype, layout, parameter names and values."""
-    state = rec.state_dict()
-    return (f"{rec.config}|{np.dtype(rec.dtype)}|bf={rec.batch_first}|{','.join(state)}|"
-            + array_digest(*state.values()))
+    """A content key of a model: ``workbench.model_key`` (configuration, dtype, layout, tensor
+    names and values)."""
+    return model_key(rec)
 
 
 def badge_keys(loaded: Loaded) -> tuple[str, str]:
