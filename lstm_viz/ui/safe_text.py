@@ -12,14 +12,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from lstm_viz.plots.style import user_text
+
 ELLIPSIS = "…"
 
-# Backslash-escaping any ASCII punctuation is CommonMark: "\[" renders "[". These are the ones
-# markdown (and Streamlit's additions: $math$, :color[...], :emoji:) gives a meaning to.
-_SPECIALS = re.compile(r"([\\`*_\[\]()!#~>|<{}$:&])")
+# Backslash-escaping any ASCII punctuation is CommonMark: "\\[" renders "[". Escaped: what gives
+# single-line text a meaning in markdown and in Streamlit's additions. With "[" and "]" escaped
+# there is no link, image or :color[...] left, so "(", ")", "!" and ":" can stay as they are
+# (messages quoting code, "torch.save(model.state_dict(), ...)", stay readable in tests).
+_SPECIALS = re.compile(r"([\\`*\[\]<>~$&|#])")
+# "_" emphasises only at a word's edge; inside snake_case_names it is inert.
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# Streamlit turns ":name:" into an emoji or an icon: a word joiner after the colon stops it.
+_SHORTCODE = re.compile(r":(?=[\w+\-/]+:)")
 # GFM turns bare URLs, www. names and e-mail addresses into links after the escapes are
 # resolved, so escaping cannot stop it: a word joiner (U+2060, invisible) breaks the pattern.
-_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\?[:.])|(?=@)")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=[:.])|(?=@)")
 _JOINER = "\u2060"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -38,6 +46,8 @@ def plain(text: object, limit: int = 80) -> str:
     s = _CONTROL.sub(" ", clip(text, limit).replace("\r\n", " ").replace("\n", " "))
     s = s.replace("\t", " ")
     s = _SPECIALS.sub(r"\\\1", s)
+    s = _EDGE_UNDERSCORE.sub(r"\\_", s)
+    s = _SHORTCODE.sub(":" + _JOINER, s)
     s = _AUTOLINK.sub(lambda m: (m.group(1) or "") + _JOINER, s)
     # At the start, "- ", "+ ", "1. " would make a list, "---" a rule: escape that character.
     return re.sub(r"^(\d+)([.)])|^([-+=])", lambda m: (
@@ -54,8 +64,5 @@ def plain_list(items: Iterable[object], each: int = 24, most: int = 8, sep: str 
     return sep.join(shown)
 
 
-def figure_text(text: object, limit: int = 40) -> str:
-    """``text`` clipped for a plotly title, tick or hover label, its HTML-ish characters as
-    entities: plotly renders tags such as ``<a href>``, ``<b>``, ``<br>`` in text."""
-    s = clip(text, limit)
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# For plotly labels (titles, ticks, hover text): the same helper the figures use.
+figure_text = user_text
