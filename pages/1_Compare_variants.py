@@ -3,6 +3,9 @@ on one time axis, their losses and how far apart their cell states drift."""
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,6 +20,8 @@ from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.failures import shown_as_message
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, clamp
 from lstm_viz.workbench import check_trace_size, example_sequence, model_from_trained, sequence_key
 from lstm_viz.zoo import SHIPPED_VARIANTS, list_shipped, load_shipped
@@ -109,11 +114,12 @@ except InputError as exc:
     st.error(str(exc))
     st.stop()
 key = sequence_key(seq)
-runs = {v: variant_run(task.name, v, key, seq, has_targets) for v in variants}
+with shown_as_message("comparing the variants"):     # e.g. out of memory on a long text
+    runs = {v: variant_run(task.name, v, key, seq, has_targets) for v in variants}
 last = seq.length - 1
 step = clamp("step", last)
 units = {v: int(r.state.shape[1]) for v, r in runs.items()}
-st.caption(f"Sequence: **{seq.name}**, {seq.length:,} steps · "
+st.caption(f"Sequence: **{plain(seq.name, 60)}**, {seq.length:,} steps · "
            + " · ".join(f"{v}: {units[v]} units" for v in variants))
 
 # -- what the wiring changes, computed on this run ---------------------------------------------
@@ -131,7 +137,8 @@ for v in variants:
         lines.append(f"**{v}**'s f and i are free: f + i runs from {style.fmt(s.min())} to "
                      f"{style.fmt(s.max())} (coupled gates would give 1 everywhere).")
     if v == "peephole":
-        pi, pf, po = peephole_reach(run, v)
+        with shown_as_message("measuring the peephole terms"):
+            pi, pf, po = peephole_reach(run, v)
         lines.append(f"**peephole**'s gates see the cell: the peephole terms p·c move the gates' "
                      f"inputs by up to {style.fmt(pi)} (i), {style.fmt(pf)} (f) and "
                      f"{style.fmt(po)} (o) on this sequence.")
@@ -183,13 +190,15 @@ at_step = [f"{v} {style.fmt(float(rows[v][1][step, unit]))}" for v in variants
            if rows[v] is not None and unit < rows[v][1].shape[1]]
 label = seq.labels[step] if seq.labels else None
 if at_step:
-    st.markdown(f"Step {step}{f' (input `{label}`)' if label is not None else ''}, unit {unit}: "
+    st.markdown(f"Step {step}{f' (input “{plain(label, 12)}”)' if label is not None else ''}, "
+                f"unit {unit}: "
                 + " · ".join(at_step))
 # Every figure on the time axis gets the same side margins (room for the widest labels), so that
 # their steps line up on the page; plotly widens a margin only when a label would not fit.
 tick_px = style.sizes(projector)["tick"]
 y_labels = [f"unit {max(units.values()) - 1}", *(
-    seq.feature_names if seq.n_features <= 12 else [f"feature {seq.n_features - 1}"])]
+    [style.user_text(n) for n in seq.feature_names] if seq.n_features <= 12
+    else [f"feature {seq.n_features - 1}"])]
 margins = {"l": int(24 + 0.62 * tick_px * max(map(len, y_labels))),
            "r": 140 if projector else 110}
 

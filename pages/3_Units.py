@@ -3,6 +3,11 @@ together over a stretch of the input (the unit search of LSTMVis, Strobelt et al
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,6 +21,7 @@ from lstm_viz.plots.downsample import downsample_time, max_cols_for, window_size
 from lstm_viz.sequence import Sequence
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import set_value
 from lstm_viz.workbench import sequence_key
 
@@ -44,7 +50,8 @@ where = (f"layer {layer}" + (", backward" if direction else "")
          if loaded.recurrent.num_layers > 1 or loaded.recurrent.bidirectional else "")
 
 st.title("Units: what does each one do?")
-st.caption(" · ".join(p for p in (loaded.model.label, where, f"{seq.length:,} steps") if p))
+st.caption(" · ".join(p for p in (plain(loaded.model.label, 120), where, f"{seq.length:,} steps")
+                      if p))
 
 
 def open_in_stepper(unit: int, at_step: int | None = None) -> None:
@@ -187,7 +194,9 @@ def input_context(start: int, end: int) -> str:
 
 
 def code(text: str) -> str:
-    return f"`` {text} ``"
+    """Inline code (shown literally): its fence is longer than any run of backticks inside."""
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def on_runs(mask: np.ndarray) -> np.ndarray:
@@ -333,7 +342,8 @@ def found_heatmap() -> go.Figure:
     chars = seq.labels is not None and width == 1 and n_steps <= MAX_CHAR_TICKS and all(
         len(str(c)) <= 1 for c in seq.labels)
     if chars:
-        shown_chars = [{" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, c) for c in seq.labels]
+        shown_chars = [{" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, style.user_text(c))
+                       for c in seq.labels]
         fig.update_xaxes(tickmode="array", tickvals=list(range(n_steps)), ticktext=shown_chars,
                          ticks="", tickfont={"family": "DejaVu Sans Mono, Menlo, monospace",
                                              "size": s["font"] if n_steps <= 60 else s["small"]},

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import io
 from typing import Any
 
@@ -190,7 +193,7 @@ with c1:
               "value": [str(config.get(k, "")) for k in CONFIG_ROWS]}, hide_index=True)
 with c2:
     st.markdown("**Tensors**")
-    st.table({"tensor": [plain(k, 60) for k in data["state"]],
+    st.table({"tensor": list(data["state"]),   # known torch names only (else no variant fits)
               "shape": [" × ".join(map(str, v.shape)) for v in data["state"].values()],
               "dtype": [str(v.dtype) for v in data["state"].values()],
               "values": [f"{v.size:,}" for v in data["state"].values()]}, hide_index=True)
