@@ -12,7 +12,6 @@ import streamlit as st
 
 from lstm_viz.analysis import VariantRun, cell_difference, compare_variants, gate_summary
 from lstm_viz.core import TITLES, is_lstm
-from lstm_viz.errors import InputError
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import difference_heatmap, loss_curve
 from lstm_viz.plots.heatmaps import MAX_READABLE_CHARS, cursor_shapes, quantity_heatmaps
@@ -106,15 +105,11 @@ if seq.n_features != task.input_size:
             f"read {task.input_size}: comparing them on the task example instead.")
     seq = example_sequence(task.name, seed=int(ss["example_seed"]))
 has_targets = seq.meta.get("task") == task.name and seq.meta.get("target") is not None
-models = {v: model_from_trained(load_shipped(task.name, v)) for v in variants}
-try:
-    for m in models.values():
-        check_trace_size(m, seq)
-except InputError as exc:
-    st.error(str(exc))
-    st.stop()
 key = sequence_key(seq)
 with shown_as_message("comparing the variants"):     # e.g. out of memory on a long text
+    models = {v: model_from_trained(load_shipped(task.name, v)) for v in variants}
+    for m in models.values():
+        check_trace_size(m, seq)                     # InputError: its own sentence
     runs = {v: variant_run(task.name, v, key, seq, has_targets) for v in variants}
 last = seq.length - 1
 step = clamp("step", last)
