@@ -81,7 +81,7 @@ def init_state() -> None:
         except ValueError:
             # The value is the visitor's (anyone can send a link): quoted, clipped, escaped, so
             # "**Log in again** [here](https://...)" shows as those characters, not as a link.
-            notices.append(f"The link's {name}={plain(repr(clip(raw, 40)), 0)} is not valid "
+            notices.append(f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
                            f"here; using {DEFAULTS[name]!r} instead.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
