@@ -195,7 +195,7 @@ def input_context(start: int, end: int) -> str:
 
 def code(text: str) -> str:
     """Inline code (shown literally): its fence is longer than any run of backticks inside."""
-    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    fence = "`" * max(2, max((len(r) for r in re.findall("`+", text)), default=0) + 1)
     return f"{fence} {text} {fence}"
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,8 +19,6 @@ from lstm_viz.ui.failures import MEMORY, message, shown_as_message
 
 SIDEBAR = sys.modules["lstm_viz.ui.sidebar"]
 APP = "../app.py"
-DATA = Path(__file__).resolve().parent / "data" / "app"
-GOOD_2F = DATA / "walk_2f.csv"          # 23 steps x 2 features
 TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "error", "warning", "success")
 
 
@@ -165,22 +162,23 @@ def test_memory_error_tracing_an_upload_falls_back_and_the_next_upload_works(mon
     real = SIDEBAR.run
 
     def no_memory(model, seq):
-        if seq.length == 23:                           # walk_2f.csv only
+        if seq.length == 37:                           # the upload below only
             raise MemoryError()
         return real(model, seq)
 
     monkeypatch.setattr(SIDEBAR, "run", no_memory)
     at = open_app(step="0")
     at.radio(key="w_seq_source").set_value("upload").run()
-    at.file_uploader(key="w_upload").set_value((GOOD_2F.name, GOOD_2F.read_bytes(),
-                                                "text/csv")).run()
+    # Content no other test uploads: its trace is not in the process-wide cache.
+    big = "p,q\n" + "".join(f"{t / 7:.5f},{(t * 13) % 11 / 3:.5f}\n" for t in range(37))
+    at.file_uploader(key="w_upload").set_value(("big.csv", big.encode(), "text/csv")).run()
     no_exception(at)
     assert [e for e in at.sidebar.error if e.value.startswith(MEMORY)]
     assert at.session_state["uploaded_sequence"] is None    # never kept: it cannot be traced
     at.run()                                               # the next run does not fail on it
     no_exception(at)
     assert not at.sidebar.error
-    other = "a,b\n" + "".join(f"{t},{t / 2}\n" for t in range(9))
+    other = "a,b\n" + "".join(f"{t / 3:.4f},{t / 5:.4f}\n" for t in range(9))
     at.file_uploader(key="w_upload").set_value(("nine.csv", other.encode(), "text/csv")).run()
     no_exception(at)
     assert at.session_state["uploaded_sequence"].length == 9
