@@ -103,3 +103,23 @@ def test_figure_text_escapes_html_for_plotly_and_clips():
     assert out == '&lt;a href="https://e.com"&gt;x&lt;/a&gt;'
     assert figure_text("a & b") == "a &amp; b"
     assert figure_text("y" * 100, 24) == "y" * 23 + ELLIPSIS
+
+
+def test_heatmap_and_diagram_escape_and_clip_user_names():
+    import json
+
+    import numpy as np
+
+    from lstm_viz.plots.diagram import cell_diagram
+    from lstm_viz.plots.heatmaps import quantity_heatmaps
+
+    rng = np.random.default_rng(0)
+    names = ['<a href="https://e.com">x</a>', "y" * 100, "z", "w"]
+    fig = quantity_heatmaps({"h": rng.random((6, 3))}, input_values=rng.random((6, 4)),
+                            feature_names=names)
+    spec = json.dumps(fig.to_plotly_json(), ensure_ascii=False)
+    assert "<a href" not in spec and "e.com" in spec
+    assert "y" * 30 not in spec and "y" * 23 + ELLIPSIS in spec
+    fig = cell_diagram({"x": "<b", "h": 0.1, "c": 0.2}, "vanilla", unit=0, step=0)
+    texts = [a.text for a in fig.layout.annotations if a.text and "x" in a.text]
+    assert any("&lt;b" in t for t in texts) and not any("<b’" in t for t in texts), texts
