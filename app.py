@@ -18,6 +18,7 @@ from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import figure_downloads, trace_downloads
+from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
 from lstm_viz.ui.presets_view import presets_view
@@ -190,7 +191,8 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
     return cached[1], key
 
 
-spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
+with shown_as_message("drawing the heatmaps"):      # the live view above stays
+    spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
 click = heatmap_view(spec, fig_key)
 with st.expander("Export: these heatmaps, the whole trace, the model"):
     figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")

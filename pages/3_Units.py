@@ -21,6 +21,7 @@ from lstm_viz.plots.downsample import downsample_time, max_cols_for, window_size
 from lstm_viz.sequence import Sequence
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import set_value
 from lstm_viz.workbench import sequence_key
@@ -71,7 +72,8 @@ def unit_list(units) -> str:
 
 # -- gate saturation ----------------------------------------------------------------------------
 st.header("Gate saturation")
-sat = saturation(trace, layer, direction)
+with shown_as_message("measuring the gate saturation"):
+    sat = saturation(trace, layer, direction)
 if not sat.gates:
     st.info(f"A {TITLES[variant]} has no gates: its state is h_t = tanh(W x_t + U h_(t−1) + b) "
             "and nothing opens or closes, so there is nothing to saturate. Pick an LSTM variant "
@@ -279,7 +281,8 @@ if ss.get("us_match") not in MATCH_SHARES:
 match_share = match_col.select_slider(
     "A match needs", MATCH_SHARES, key="us_match", format_func=lambda f: f"{f:.0%} of the units",
     help="The share of the found units that must be on together at a step for it to match.")
-result = unit_search(values, start, end, threshold, match_fraction=match_share)
+with shown_as_message("searching the units"):
+    result = unit_search(values, start, end, threshold, match_fraction=match_share)
 
 st.markdown(f"**Selected, steps {start}–{end}:** {code(input_context(start, end))}")
 if not result.units.size:
@@ -380,6 +383,7 @@ def found_heatmap() -> go.Figure:
     return fig
 
 
-heatmap = found_heatmap()
+with shown_as_message("drawing the units found"):
+    heatmap = found_heatmap()
 st.plotly_chart(heatmap, key="us_heatmap", width="stretch", config={"displayModeBar": False})
 figure_downloads(heatmap, "unit-search", key="us_export")

@@ -183,3 +183,41 @@ def test_memory_error_tracing_an_upload_falls_back_and_the_next_upload_works(mon
     no_exception(at)
     assert at.session_state["uploaded_sequence"].length == 9
     assert not at.error
+
+
+def test_memory_error_drawing_the_stepper_heatmaps_keeps_the_live_view(monkeypatch):
+    import lstm_viz.plots.heatmaps
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    real = lstm_viz.plots.heatmaps.quantity_heatmaps
+    monkeypatch.setattr(lstm_viz.plots.heatmaps, "quantity_heatmaps", no_memory)
+    at = open_app(step="2")
+    no_exception(at)
+    assert MEMORY in [e.value for e in at.error]
+    assert any(m.value.startswith("#### Step 2 of") for m in at.markdown)   # drawn before
+    monkeypatch.setattr(lstm_viz.plots.heatmaps, "quantity_heatmaps", real)
+    at.run()
+    no_exception(at)
+    assert not at.error
+    assert at.session_state["_heatmaps"]
+
+
+def test_failure_in_the_units_analysis_is_one_sentence_without_internals(monkeypatch):
+    import lstm_viz.analysis
+
+    def broken(*args, **kwargs):
+        raise KeyError("internal detail 42")
+
+    monkeypatch.setattr(lstm_viz.analysis, "saturation", broken)
+    at = open_app(step="0")
+    at.switch_page("pages/3_Units.py").run()
+    no_exception(at)
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Something went wrong while measuring the gate saturation")
+    assert "internal detail" not in error
+    monkeypatch.undo()
+    at.run()
+    no_exception(at)
+    assert not at.error and at.get("plotly_chart")
