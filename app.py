@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 from functools import partial
 
 import numpy as np
@@ -15,9 +18,11 @@ from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import figure_downloads, trace_downloads
+from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
 from lstm_viz.ui.presets_view import presets_view
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, needs_full_run, set_value
 from lstm_viz.ui.steps import go_to, on_player_request, set_playing, step_by
 from lstm_viz.ui.torch_badge import torch_badge
@@ -26,6 +31,7 @@ from lstm_viz.workbench import Loaded, sequence_key
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
+MAX_FEATURES = 8               # input features listed by name at every step, at most
 
 loaded = page("Step through")
 ss = st.session_state
@@ -39,7 +45,8 @@ st.title("Step through an LSTM")
 task = TASKS.get(ss["task"])
 if task is not None and ss["seq_source"] == "example":
     st.markdown(f"**{task.title}.** {task.description}")
-st.caption(f"{loaded.model.label} · {seq.length:,} steps · use ← → to step, space to play")
+st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
+           "space to play")
 torch_badge(loaded)
 
 # -- the step controls --------------------------------------------------------------------------
@@ -98,13 +105,18 @@ def live_view() -> None:
         st.markdown(f"#### Step {step} of {last}")
         if chars:
             lo, hi = max(0, step - 12), min(seq.length, step + 13)
-            context = "".join(
-                f"**[{chars[t]}]**" if t == step else chars[t] for t in range(lo, hi))
+            context = "".join(    # the characters are the user's text: escaped
+                f"**\\[{plain(chars[t], 0)}\\]**" if t == step else plain(chars[t], 0)
+                for t in range(lo, hi))
             st.markdown(f"Input around here: {'…' if lo else ''}{context}"
                         f"{'…' if hi < seq.length else ''}")
         else:
-            st.markdown("Input x_t = " + ", ".join(
-                f"{n} {v:.3g}" for n, v in zip(seq.feature_names, seq.values[step], strict=True)))
+            # Feature names are a CSV's header: each clipped and escaped, at most MAX_FEATURES.
+            shown = [f"{plain(n, 24)} {v:.3g}" for n, v in zip(
+                seq.feature_names[:MAX_FEATURES], seq.values[step, :MAX_FEATURES], strict=True)]
+            more = seq.n_features - len(shown)
+            st.markdown("Input x_t = " + ", ".join(shown)
+                        + (f", and {more:,} more" if more > 0 else ""))
     with now:
         show_prediction(step)
         st.markdown(f"Unit {unit} right now: " + " · ".join(
@@ -180,7 +192,8 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
     return cached[1], key
 
 
-spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
+with shown_as_message("drawing the heatmaps"):      # the live view above stays
+    spec, fig_key = heatmap_spec(int(ss["layer"]), int(ss["direction"]), window)
 click = heatmap_view(spec, fig_key)
 with st.expander("Export: these heatmaps, the whole trace, the model"):
     figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")

@@ -3,13 +3,15 @@ on one time axis, their losses and how far apart their cell states drift."""
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis import VariantRun, cell_difference, compare_variants, gate_summary
 from lstm_viz.core import TITLES, is_lstm
-from lstm_viz.errors import InputError
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import difference_heatmap, loss_curve
 from lstm_viz.plots.heatmaps import MAX_READABLE_CHARS, cursor_shapes, quantity_heatmaps
@@ -17,6 +19,8 @@ from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.failures import shown_as_message
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, clamp
 from lstm_viz.ui.trace_cache import RESULTS
 from lstm_viz.workbench import (
@@ -120,18 +124,15 @@ if seq.n_features != task.input_size:
             f"read {task.input_size}: comparing them on the task example instead.")
     seq = example_sequence(task.name, seed=int(ss["example_seed"]))
 has_targets = seq.meta.get("task") == task.name and seq.meta.get("target") is not None
-models = {v: model_from_trained(load_shipped(task.name, v)) for v in variants}
-try:
+with shown_as_message("comparing the variants"):     # e.g. out of memory on a long text
+    models = {v: model_from_trained(load_shipped(task.name, v)) for v in variants}
     for m in models.values():
-        check_trace_size(m, seq)
-except InputError as exc:
-    st.error(str(exc))
-    st.stop()
-runs = {v: variant_run(models[v], seq, has_targets) for v in variants}
+        check_trace_size(m, seq)                     # InputError: its own sentence
+    runs = {v: variant_run(models[v], seq, has_targets) for v in variants}
 last = seq.length - 1
 step = clamp("step", last)
 units = {v: int(r.state.shape[1]) for v, r in runs.items()}
-st.caption(f"Sequence: **{seq.name}**, {seq.length:,} steps · "
+st.caption(f"Sequence: **{plain(seq.name, 60)}**, {seq.length:,} steps · "
            + " · ".join(f"{v}: {units[v]} units" for v in variants))
 
 # -- what the wiring changes, computed on this run ---------------------------------------------
@@ -149,7 +150,8 @@ for v in variants:
         lines.append(f"**{v}**'s f and i are free: f + i runs from {style.fmt(s.min())} to "
                      f"{style.fmt(s.max())} (coupled gates would give 1 everywhere).")
     if v == "peephole":
-        pi, pf, po = peephole_reach(run, v)
+        with shown_as_message("measuring the peephole terms"):
+            pi, pf, po = peephole_reach(run, v)
         lines.append(f"**peephole**'s gates see the cell: the peephole terms p·c move the gates' "
                      f"inputs by up to {style.fmt(pi)} (i), {style.fmt(pf)} (f) and "
                      f"{style.fmt(po)} (o) on this sequence.")
@@ -201,13 +203,15 @@ at_step = [f"{v} {style.fmt(float(rows[v][1][step, unit]))}" for v in variants
            if rows[v] is not None and unit < rows[v][1].shape[1]]
 label = seq.labels[step] if seq.labels else None
 if at_step:
-    st.markdown(f"Step {step}{f' (input `{label}`)' if label is not None else ''}, unit {unit}: "
+    st.markdown(f"Step {step}{f' (input “{plain(label, 12)}”)' if label is not None else ''}, "
+                f"unit {unit}: "
                 + " · ".join(at_step))
 # Every figure on the time axis gets the same side margins (room for the widest labels), so that
 # their steps line up on the page; plotly widens a margin only when a label would not fit.
 tick_px = style.sizes(projector)["tick"]
 y_labels = [f"unit {max(units.values()) - 1}", *(
-    seq.feature_names if seq.n_features <= 12 else [f"feature {seq.n_features - 1}"])]
+    [style.user_text(n) for n in seq.feature_names] if seq.n_features <= 12
+    else [f"feature {seq.n_features - 1}"])]
 margins = {"l": int(24 + 0.62 * tick_px * max(map(len, y_labels))),
            "r": 140 if projector else 110}
 

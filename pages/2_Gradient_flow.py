@@ -3,6 +3,9 @@ trained on the same task, and inside the model loaded in the sidebar."""
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +21,8 @@ from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.failures import shown_as_message
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.trace_cache import RESULTS
 from lstm_viz.workbench import (
     Model,
@@ -276,13 +281,14 @@ features = rec.config.num_directions * rec.config.real_hidden_size
 own_head = (use_head and own_seq is seq and model.trained is not None
             and model.trained.task == task_name
             and model.trained.head_weight.shape[1] == features)
-flow = own_flow(model, own_seq, own_target, layer, direction, own_head, klass)
+with shown_as_message("computing the gradient through the loaded model"):
+    flow = own_flow(model, own_seq, own_target, layer, direction, own_head, klass)
 has_c = flow.dc_abs is not None
 view = ", ".join(([f"layer {layer}"] if rec.num_layers > 1 else [])
                  + ([("forward" if direction == 0 else "backward") + " direction"]
                     if rec.bidirectional else []))
 st.subheader(f"Inside the loaded model: |∂L/∂{'c' if has_c else 'h'}| per unit")
-st.caption(f"{model.label}{f' · {view}' if view else ''} · "
+st.caption(f"{plain(model.label, 120)}{f' · {view}' if view else ''} · "
            + (f"the same sequence, loss at step {own_target}" if own_seq is seq else
               f"the sidebar's own sequence ({own_seq.length:,} steps"
               f"{', its first ones' if own_seq.length < loaded.sequence.length else ''}; the "

@@ -3,6 +3,11 @@ together over a stretch of the input (the unit search of LSTMVis, Strobelt et al
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,6 +21,8 @@ from lstm_viz.plots.downsample import downsample_time, max_cols_for, window_size
 from lstm_viz.sequence import Sequence
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
+from lstm_viz.ui.failures import shown_as_message
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import set_value
 from lstm_viz.workbench import sequence_key
 
@@ -44,7 +51,8 @@ where = (f"layer {layer}" + (", backward" if direction else "")
          if loaded.recurrent.num_layers > 1 or loaded.recurrent.bidirectional else "")
 
 st.title("Units: what does each one do?")
-st.caption(" · ".join(p for p in (loaded.model.label, where, f"{seq.length:,} steps") if p))
+st.caption(" · ".join(p for p in (plain(loaded.model.label, 120), where, f"{seq.length:,} steps")
+                      if p))
 
 
 def open_in_stepper(unit: int, at_step: int | None = None) -> None:
@@ -64,7 +72,8 @@ def unit_list(units) -> str:
 
 # -- gate saturation ----------------------------------------------------------------------------
 st.header("Gate saturation")
-sat = saturation(trace, layer, direction)
+with shown_as_message("measuring the gate saturation"):
+    sat = saturation(trace, layer, direction)
 if not sat.gates:
     st.info(f"A {TITLES[variant]} has no gates: its state is h_t = tanh(W x_t + U h_(t−1) + b) "
             "and nothing opens or closes, so there is nothing to saturate. Pick an LSTM variant "
@@ -187,7 +196,9 @@ def input_context(start: int, end: int) -> str:
 
 
 def code(text: str) -> str:
-    return f"`` {text} ``"
+    """Inline code (shown literally): its fence is longer than any run of backticks inside."""
+    fence = "`" * max(2, max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def on_runs(mask: np.ndarray) -> np.ndarray:
@@ -270,7 +281,8 @@ if ss.get("us_match") not in MATCH_SHARES:
 match_share = match_col.select_slider(
     "A match needs", MATCH_SHARES, key="us_match", format_func=lambda f: f"{f:.0%} of the units",
     help="The share of the found units that must be on together at a step for it to match.")
-result = unit_search(values, start, end, threshold, match_fraction=match_share)
+with shown_as_message("searching the units"):
+    result = unit_search(values, start, end, threshold, match_fraction=match_share)
 
 st.markdown(f"**Selected, steps {start}–{end}:** {code(input_context(start, end))}")
 if not result.units.size:
@@ -333,7 +345,8 @@ def found_heatmap() -> go.Figure:
     chars = seq.labels is not None and width == 1 and n_steps <= MAX_CHAR_TICKS and all(
         len(str(c)) <= 1 for c in seq.labels)
     if chars:
-        shown_chars = [{" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, c) for c in seq.labels]
+        shown_chars = [{" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, style.user_text(c))
+                       for c in seq.labels]
         fig.update_xaxes(tickmode="array", tickvals=list(range(n_steps)), ticktext=shown_chars,
                          ticks="", tickfont={"family": "DejaVu Sans Mono, Menlo, monospace",
                                              "size": s["font"] if n_steps <= 60 else s["small"]},
@@ -370,6 +383,7 @@ def found_heatmap() -> go.Figure:
     return fig
 
 
-heatmap = found_heatmap()
+with shown_as_message("drawing the units found"):
+    heatmap = found_heatmap()
 st.plotly_chart(heatmap, key="us_heatmap", width="stretch", config={"displayModeBar": False})
 figure_downloads(heatmap, "unit-search", key="us_export")

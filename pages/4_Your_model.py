@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import io
 from typing import Any
 
@@ -9,11 +12,12 @@ import streamlit as st
 
 from lstm_viz import loaders
 from lstm_viz.core import TITLES
-from lstm_viz.errors import InputError
 from lstm_viz.loaders import fitting_variants
 from lstm_viz.sequence import Sequence
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
+from lstm_viz.ui.failures import report, shown_as_message
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, set_value
 from lstm_viz.workbench import Model, model_from_state, torch_call
 
@@ -68,13 +72,13 @@ def read_model_file(name: str, data: bytes) -> None:
     """Parse an uploaded weights file into the page's state; on a problem keep what was there."""
     try:
         state = loaders.load_state_dict_file(name, data)
-    except InputError as exc:
-        ss["ym_error"] = str(exc)          # it names the file already
+    except Exception as exc:               # InputError names the file already; MemoryError too
+        ss["ym_error"] = report(exc, "reading the weights file")     # escaped for markdown
         return
     try:
         inferred, fits = fitting_variants(state)
-    except InputError as exc:
-        ss["ym_error"] = f"'{name}': {exc}"
+    except Exception as exc:
+        ss["ym_error"] = f"'{plain(name, 60)}': {report(exc, 'reading the weights file')}"
         return
     ss["ym_error"] = None
     ss["ym_file"] = {"name": name, "state": state, "inferred": inferred, "fits": fits}
@@ -117,15 +121,16 @@ with right:
                        "it fits the brackets and adding tasks (2 features).")
     custom: Model | None = ss.get("custom_model")
     if custom is not None:
-        st.caption(f"The model you inspect now: **{custom.label}**"
+        st.caption(f"The model you inspect now: **{plain(custom.label, 120)}**"
                    + ("" if ss["model_kind"] == "custom" else " (not selected in the sidebar)"))
 
 data: dict[str, Any] | None = ss.get("ym_file")
 if ss.get("ym_error"):
     st.error(ss["ym_error"])
-    kept = [f"the last file that loaded, {data['name']}, is still shown below"] if data else []
+    kept = ([f"the last file that loaded, {plain(data['name'], 60)}, is still shown below"]
+            if data else [])
     if custom is not None:
-        kept.append(f"the model you inspect stays {custom.label}")
+        kept.append(f"the model you inspect stays {plain(custom.label, 120)}")
     if kept:
         st.caption("Nothing was lost: " + "; ".join(kept) + ".")
 if data is None:
@@ -133,7 +138,7 @@ if data is None:
     st.stop()
 
 # -- what was inferred ----------------------------------------------------------------------------
-st.subheader(f"What {data['name']} holds")
+st.subheader(f"What {plain(data['name'], 60)} holds")
 fits: list[str] = data["fits"]
 if ss.get("ym_variant") not in fits:
     ss["ym_variant"] = data["inferred"]
@@ -148,14 +153,11 @@ if len(fits) > 1:
                  "the file cannot say which one it is. The inferred one is the torch module "
                  "with these shapes; pick another if your model is one of the variants.")
 
-try:
+with shown_as_message("building a model from these weights"):     # one sentence, then stop
     config = loaders.infer_config(data["state"], ss["ym_variant"])
     label = (f"yours: {data['name']} ({config['variant']}, {config['hidden_size']} units"
              f"{', ' + str(config['num_layers']) + ' layers' if config['num_layers'] > 1 else ''})")
     model = model_from_state(data["state"], config, label)
-except (InputError, ValueError) as exc:
-    st.error(str(exc))
-    st.stop()
 
 c1, c2 = st.columns([2, 3])
 with c1:
@@ -164,7 +166,7 @@ with c1:
               "value": [str(config.get(k, "")) for k in CONFIG_ROWS]}, hide_index=True)
 with c2:
     st.markdown("**Tensors**")
-    st.table({"tensor": list(data["state"]),
+    st.table({"tensor": list(data["state"]),   # known torch names only (else no variant fits)
               "shape": [" × ".join(map(str, v.shape)) for v in data["state"].values()],
               "dtype": [str(v.dtype) for v in data["state"].values()],
               "values": [f"{v.size:,}" for v in data["state"].values()]}, hide_index=True)
@@ -180,12 +182,13 @@ seq = current_sequence(loaded.sequence)
 need = model.recurrent.input_size
 if seq.n_features == need:
     st.success(f"It reads {need} feature{'s' if need != 1 else ''} per step, like the current "
-               f"sequence ({seq.name}, {seq.length:,} steps).")
+               f"sequence ({plain(seq.name, 60)}, {seq.length:,} steps).")
 else:
     tasks = [t.name for t in TASKS.values() if t.input_size == need]
     st.warning(
         f"This model reads **{need}** feature{'s' if need != 1 else ''} per step, but the current "
-        f"sequence ({seq.name}) has {seq.n_features}. To run it, upload a sequence with {need} "
+        f"sequence ({plain(seq.name, 60)}) has {seq.n_features}. To run it, upload a sequence "
+        f"with {need} "
         f"column{'s' if need != 1 else ''} in the sidebar (Sequence → my file: a CSV with {need} "
         f"columns, or a .npy of shape (T, {need}))"
         + (f", or pick a task with {need} features: {', '.join(tasks)}." if tasks else "."))
@@ -194,7 +197,7 @@ else:
 in_use = (custom is not None and custom.key == model.key and custom.label == model.label
           and ss["model_kind"] == "custom")
 if in_use:
-    st.success(f"Every page now shows **{model.label}**.")
+    st.success(f"Every page now shows **{plain(model.label, 120)}**.")
     st.page_link("app.py", label="Step through it")
 else:
     st.button("Inspect this model", type="primary", on_click=inspect, args=(model,),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import time
 from typing import Any
 
@@ -11,6 +14,8 @@ from lstm_viz.core import TITLES, VARIANTS
 from lstm_viz.plots.analysis import loss_curve
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page, training_slots
+from lstm_viz.ui.failures import report
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind
 from lstm_viz.workbench import model_from_trained
 
@@ -132,7 +137,7 @@ def run_training(task: str, variant: str, hidden: int, steps: int, seed: int,
         tm = train(task, variant, hidden_size=hidden, steps=steps, seed=seed,
                    time_budget_s=budget, callback=callback)
     except Exception as exc:  # shown as an error, never a traceback
-        job["error"] = f"Training failed: {exc}"
+        job["error"] = report(exc, "training")       # one sentence; the traceback is logged
         job["status"] = "failed"          # after the error: another run may be reading it
         if interrupted:
             raise interrupted[0] from None
@@ -175,7 +180,8 @@ def show_result(res: dict[str, Any]) -> None:
     model = res["model"]
     current = ss.get("custom_model")
     if current is not None and current.key == model.key and ss["model_kind"] == "custom":
-        st.success(f"Every page now shows **{model.label}**, on the {task.title} example.")
+        st.success(f"Every page now shows **{plain(model.label, 120)}**, on the {task.title} "
+                   "example.")
         st.page_link("app.py", label="Step through it")
     else:
         st.button("Inspect this model again", on_click=use, args=(model,),

@@ -4,6 +4,9 @@ backed by a live figure from the shipped models."""
 
 from __future__ import annotations
 
+import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
+
+# isort: split
 import re
 from dataclasses import replace
 from types import SimpleNamespace
@@ -27,6 +30,7 @@ from lstm_viz.plots import style
 from lstm_viz.plots.analysis import gradient_flow as gradient_flow_figure
 from lstm_viz.tasks import TASKS
 from lstm_viz.ui import page
+from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.steps import step_by
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import example_sequence, has_shipped, model_from_trained, torch_call
@@ -70,7 +74,8 @@ st.markdown(
     "$c_t$, a memory that gates write to, keep and read from, and it outputs a **hidden state** "
     "$h_t$. Everything on this page is tied to what the sidebar has loaded: the equations carry "
     "this step's numbers for the unit in focus, and the PyTorch code builds this very model.")
-st.caption(f"Loaded: {loaded.model.label} · {seq.name}, {seq.length:,} steps. "
+st.caption(f"Loaded: {plain(loaded.model.label, 120)} · {plain(seq.name, 60)}, "
+           f"{seq.length:,} steps. "
            "Sections: 1. the equations · 2. in PyTorch · 3. why LSTMs, and where they fail.")
 
 # -- 1. the equations ---------------------------------------------------------------------------
@@ -120,7 +125,8 @@ def equations_section() -> None:
         ", backward direction" if direction == 1 else "")
     label = seq.labels[step] if seq.labels else None
     nav[2].markdown(f"#### Step {step} of {last}")
-    nav[3].markdown(f"Numbers for **{where}**" + (f" · input here: `{label}`" if label else ""))
+    nav[3].markdown(f"Numbers for **{where}**"
+                    + (f" · input here: “{plain(label, 12)}”" if label else ""))
 
     symbols = (r"$\sigma$ is the logistic function (squashes into 0…1), $\odot$ multiplies "
                r"element by element, $W_{i\cdot}$ / $W_{h\cdot}$ are the weights on the input "

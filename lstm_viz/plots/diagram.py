@@ -62,8 +62,8 @@ def _format_x(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, str):
-        shown = {" ": "␣", "\n": "↵", "\t": "⇥"}.get(value, value)
-        return f"‘{shown[:12]}’"
+        shown = {" ": "␣", "\n": "↵", "\t": "⇥"}.get(value, style.user_text(value, 12))
+        return f"‘{shown}’"       # escaped: "<" of a text must not open a tag in the label
     array = np.asarray(value, dtype=float).ravel()
     if array.size == 1:
         return style.fmt(float(array[0]))

@@ -68,7 +68,7 @@ def _colorbar(domain: Sequence[float], settings: dict, projector: bool) -> dict:
 
 
 def _char(label: str) -> str:
-    return _CHAR_DISPLAY.get(label, label)
+    return _CHAR_DISPLAY.get(label, style.user_text(label, 8))
 
 
 def quantity_heatmaps(
@@ -181,7 +181,7 @@ def quantity_heatmaps(
     # -- input row ------------------------------------------------------------------------
     if has_input_row:
         n_features = 0 if inputs is None else inputs.shape[1]
-        fnames = list(feature_names) if feature_names is not None else []
+        fnames = [style.user_text(n) for n in feature_names] if feature_names is not None else []
         if len(fnames) != n_features:
             fnames = ["x"] if n_features == 1 else [f"x[{k}]" for k in range(n_features)]
         if inputs is not None and n_features <= 3:

@@ -101,6 +101,16 @@ def words(name: str) -> str:
     return text[: -len(suffix)] if text.endswith(suffix) and text != name else text
 
 
+def user_text(text: object, limit: int = 24) -> str:
+    """A name the user brought (a CSV header, a character of a text) for a plotly title, tick
+    or hover label: clipped to ``limit`` characters, and its ``&``, ``<``, ``>`` as entities,
+    since plotly renders tags such as ``<a href>``, ``<b>``, ``<br>`` in text."""
+    s = str(text)
+    if limit > 0 and len(s) > limit:
+        s = s[: max(0, limit - 1)] + "…"
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def is_gate(name: str) -> bool:
     """True for quantities in [0, 1] (i, f, o and the GRU's r, z)."""
     return name in GATES

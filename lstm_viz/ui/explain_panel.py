@@ -19,6 +19,8 @@ from lstm_viz.equations import TITLES
 from lstm_viz.explain import IDENTITY, SIGMA, TANH, Explanation, explain, explainable, units_of
 from lstm_viz.workbench import Loaded
 
+from .safe_text import plain
+
 TABLE_DIGITS = 4         # the table shows this many decimals, the formula 2 or 3
 DIGITS = 3
 
@@ -188,7 +190,7 @@ def explain_panel(loaded: Loaded) -> None:
         try:
             ex = explain(loaded.recurrent, loaded.trace, chosen, step, unit, layer, direction)
         except ValueError as exc:               # a stale unit / layer from another model
-            st.info(f"Nothing to explain here: {exc}")
+            st.info(f"Nothing to explain here: {plain(str(exc), 300)}")
             return
         if ex.rule:
             st.caption(ex.rule[0].upper() + ex.rule[1:] + ".")

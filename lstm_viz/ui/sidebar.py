@@ -24,6 +24,8 @@ from lstm_viz.workbench import (
     trace_key,
 )
 
+from .failures import attempt, fail, report
+from .safe_text import plain, plain_list
 from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
 from .trace_cache import RESULTS
 
@@ -76,9 +78,12 @@ def _on_upload() -> None:
         if ss["model_kind"] != "fresh":
             loaders.check_features(seq, model.recurrent.input_size)
         check_trace_size(model, seq)
-    except InputError as exc:
-        ss["upload_error"] = f"{file.name}: {exc}"
+    except Exception as exc:        # InputError, a MemoryError (an Exception), a loader's bug
+        # Stored escaped: the sidebar shows it in st.error, which renders markdown.
+        ss["upload_error"] = f"{plain(file.name, 60)}: {report(exc, 'reading the file')}"
         return
+    # Kept, so a sequence that parses but then fails to trace gives way to the one before it.
+    ss["_upload_before"] = ss.get("uploaded_sequence")
     ss["uploaded_sequence"] = seq
     ss["seq_source"] = "upload"
     ss["step"] = 0
@@ -110,12 +115,12 @@ def _sequence_section() -> Sequence:
     else:
         st.button("New example", on_click=_new_example, help="Draw another example sequence.")
     seq = uploaded if (ss["seq_source"] == "upload" and uploaded is not None) else _example()
-    st.caption(f"**{seq.name}**: {seq.length:,} steps × {seq.n_features} feature"
+    st.caption(f"**{plain(seq.name, 60)}**: {seq.length:,} steps × {seq.n_features} feature"
                f"{'s' if seq.n_features != 1 else ''}")
     unknown = seq.meta.get("unknown_chars")
     if unknown:
         st.warning("Characters outside the model's vocabulary (fed as all-zero inputs): "
-                   + " ".join(repr(c) for c in unknown))
+                   + plain_list((repr(c) for c in unknown), each=8, most=40, sep=" "))
     return seq
 
 
@@ -137,10 +142,10 @@ def _model_section(seq: Sequence) -> Model:
         st.toggle("Bidirectional", **bind("bidirectional"))
         st.number_input("Seed", 0, 10_000, **bind("seed"))
     model = build_model(current_choice(), seq.n_features, ss.get("custom_model"))
-    st.caption(model.label)
+    st.caption(plain(model.label, 120))
     st.code(torch_call(model.recurrent), language="python", wrap_lines=True)
     for text in model.notices:
-        st.info(text)
+        st.info(plain(text, 300))
     return model
 
 
@@ -179,21 +184,32 @@ def sidebar() -> Loaded:
     with st.sidebar:
         navigation()
         seq = _sequence_section()
-        model = _model_section(seq)
+        try:
+            model = _model_section(seq)
+        except Exception as exc:     # a model that cannot be built: the trained one stands in
+            st.error(f"{report(exc, 'building the model')} Showing the trained model instead.")
+            model = build_model(ModelChoice("trained", ss["task"], "vanilla"), seq.n_features)
         if seq.n_features != model.recurrent.input_size:
             try:
                 loaders.check_features(seq, model.recurrent.input_size)
             except InputError as exc:
-                st.error(f"{exc} Showing the task example instead.")
+                st.error(f"{plain(str(exc), 300)} Showing the task example instead.")
             seq = _example()
             if seq.n_features != model.recurrent.input_size:   # a custom model of another task
                 model = build_model(ModelChoice("fresh", ss["task"], "vanilla"), seq.n_features)
-        try:
-            trace = cached_trace(model, seq)
-        except InputError as exc:
-            st.error(f"{exc} Showing the task example instead.")
+        trace, problem = attempt("tracing the sequence", lambda: cached_trace(model, seq),
+                                 lambda: None)
+        if problem is not None:
+            st.error(f"{problem} Showing the task example instead.")
+            if seq is ss.get("uploaded_sequence"):
+                # Never keep a sequence that cannot be traced: every later run would fail on
+                # it again. The upload before it (if any) comes back.
+                ss["uploaded_sequence"] = ss.pop("_upload_before", None)
             seq = _example()
-            trace = cached_trace(model, seq)
+            try:
+                trace = cached_trace(model, seq)
+            except Exception as exc:
+                fail(exc, "tracing the task example")
         loaded = Loaded(seq, model, trace)
         _view_section(loaded)
     clamp("step", seq.length - 1)

@@ -15,6 +15,8 @@ import streamlit as st
 from lstm_viz.core import VARIANTS
 from lstm_viz.tasks import TASKS
 
+from .safe_text import clip, plain
+
 DEFAULTS: dict[str, Any] = {
     "task": "brackets",         # the built-in task: its example sequence and its shipped models
     "variant": "vanilla",
@@ -77,8 +79,10 @@ def init_state() -> None:
         try:
             ss[name] = _parse(name, raw)
         except ValueError:
-            notices.append(f"The link's {name}={raw!r} is not valid here; using "
-                           f"{DEFAULTS[name]!r} instead.")
+            # The value is the visitor's (anyone can send a link): quoted, clipped, escaped, so
+            # "**Log in again** [here](https://...)" shows as those characters, not as a link.
+            notices.append(f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
+                           f"here; using {DEFAULTS[name]!r} instead.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving
