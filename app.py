@@ -14,7 +14,7 @@ import streamlit as st
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.plots.svg import figure_svg
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import figure_downloads, trace_downloads

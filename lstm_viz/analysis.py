@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .core import BLOCKS, Recurrent, Trace, is_lstm
-from .tasks import Task, get_task
+from lstm_viz.core import BLOCKS, Recurrent, Trace, is_lstm
+from lstm_viz.training.tasks import Task, get_task
 
 # --------------------------------------------------------------------------------------------------
 # gates of a variant

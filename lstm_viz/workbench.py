@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from .core import TITLES, Recurrent, Trace, is_lstm
-from .errors import InputError
-from .sequence import Sequence
-from .tasks import TASKS, get_task
-from .zoo import TrainedModel, list_shipped, load_shipped
+from lstm_viz.core import TITLES, Recurrent, Trace, is_lstm
+from lstm_viz.errors import InputError
+from lstm_viz.files.sequence import Sequence
+from lstm_viz.training.tasks import TASKS, get_task
+from lstm_viz.training.zoo import TrainedModel, list_shipped, load_shipped
 
 SHIPPED_VARIANTS = ("vanilla", "peephole", "cifg", "gru", "rnn")
 

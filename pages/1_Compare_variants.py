@@ -12,11 +12,12 @@ import streamlit as st
 
 from lstm_viz.analysis import VariantRun, cell_difference, compare_variants, gate_summary
 from lstm_viz.core import TITLES, is_lstm
+from lstm_viz.files.sequence import Sequence
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import difference_heatmap, loss_curve
 from lstm_viz.plots.heatmaps import MAX_READABLE_CHARS, cursor_shapes, quantity_heatmaps
-from lstm_viz.sequence import Sequence
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
+from lstm_viz.training.zoo import SHIPPED_VARIANTS, list_shipped, load_shipped
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
@@ -33,7 +34,6 @@ from lstm_viz.workbench import (
     trace_key,
 )
 from lstm_viz.workbench import run as trace_run
-from lstm_viz.zoo import SHIPPED_VARIANTS, list_shipped, load_shipped
 
 DEFAULT_VARIANTS = ("vanilla", "peephole", "cifg")
 MAX_VARIANTS = 3

@@ -14,11 +14,12 @@ import streamlit as st
 
 from lstm_viz.analysis import GradientFlow, gradient_flow
 from lstm_viz.core import TITLES
+from lstm_viz.files.sequence import Sequence
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import forget_product, gradient_heatmap
 from lstm_viz.plots.analysis import gradient_flow as gradient_flow_figure
-from lstm_viz.sequence import Sequence
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
+from lstm_viz.training.zoo import load_shipped
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
@@ -32,7 +33,6 @@ from lstm_viz.workbench import (
     sequence_key,
     targets_key,
 )
-from lstm_viz.zoo import load_shipped
 
 LENGTHS = (20, 200)          # the length slider's range
 DEFAULT_LENGTH = 100
@@ -158,7 +158,7 @@ st.subheader("LSTM, GRU and RNN trained on the same task")
 if missing:
     st.info(f"No trained {', '.join(missing)} ships for '{task_name}' yet, so "
             f"{'it is' if len(missing) == 1 else 'they are'} left out. Rebuild the shipped "
-            "models with `python -m lstm_viz.train --all --out lstm_viz/models`.")
+            "models with `python -m lstm_viz.training.train --all --out lstm_viz/models`.")
 flows: dict[str, GradientFlow] = {}
 if available:
     shipped = {n: model_from_trained(load_shipped(task_name, v)) for n, v in available.items()}

@@ -15,10 +15,10 @@ import streamlit as st
 
 from lstm_viz.analysis import context, saturation, unit_search
 from lstm_viz.core import TITLES, is_lstm
+from lstm_viz.files.sequence import Sequence
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import saturation_scatter
 from lstm_viz.plots.downsample import downsample_time, max_cols_for, window_size
-from lstm_viz.sequence import Sequence
 from lstm_viz.ui import page
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message

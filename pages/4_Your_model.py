@@ -10,11 +10,11 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_viz import loaders
 from lstm_viz.core import TITLES
-from lstm_viz.loaders import fitting_variants
-from lstm_viz.sequence import Sequence
-from lstm_viz.tasks import TASKS
+from lstm_viz.files import loaders
+from lstm_viz.files.loaders import fitting_variants
+from lstm_viz.files.sequence import Sequence
+from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.failures import report, shown_as_message
 from lstm_viz.ui.safe_text import plain
@@ -174,8 +174,8 @@ with c2:
 st.markdown("The call that builds this model in torch:")
 st.code(torch_call(model.recurrent, batch_first=False), language="python")
 if config["variant"] not in ("vanilla", "gru", "rnn"):
-    st.caption("`make_torch_model` is in `lstm_viz.torch_reference`: torch has no module for this "
-               "variant, so the app ships a reference one.")
+    st.caption("`make_torch_model` is in `lstm_viz.torchref.reference`: torch has no module "
+               "for this variant, so the app ships a reference one.")
 
 # -- does it fit the sequence? -------------------------------------------------------------------
 seq = current_sequence(loaded.sequence)

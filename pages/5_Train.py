@@ -12,7 +12,7 @@ import streamlit as st
 
 from lstm_viz.core import TITLES, VARIANTS
 from lstm_viz.plots.analysis import loss_curve
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page, training_slots
 from lstm_viz.ui.failures import report
 from lstm_viz.ui.safe_text import plain
@@ -102,7 +102,7 @@ def collect_interrupted_run() -> None:
 def run_training(task: str, variant: str, hidden: int, steps: int, seed: int,
                  budget: float, stop_slot) -> None:
     """Train with a live progress bar and loss curve; keep the model even when interrupted."""
-    from lstm_viz.train import train  # torch: imported only when someone trains
+    from lstm_viz.training.train import train  # torch: imported only when someone trains
 
     stop_slot.button("Stop", key="tr_stop",
                      help="Stops training and keeps the model trained so far.")

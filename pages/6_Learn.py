@@ -18,23 +18,23 @@ from plotly.subplots import make_subplots
 
 from lstm_viz.analysis import gradient_flow
 from lstm_viz.core import TITLES, is_lstm, param_shapes
-from lstm_viz.equations import (
+from lstm_viz.plots import style
+from lstm_viz.plots.analysis import gradient_flow as gradient_flow_figure
+from lstm_viz.teaching.equations import (
     GATE_MEANING,
     PARAMETER_MEANING,
     equations,
     equations_with_numbers,
     shapes,
 )
-from lstm_viz.explain import explain_all, step_numbers
-from lstm_viz.plots import style
-from lstm_viz.plots.analysis import gradient_flow as gradient_flow_figure
-from lstm_viz.tasks import TASKS
+from lstm_viz.teaching.explain import explain_all, step_numbers
+from lstm_viz.training.tasks import TASKS
+from lstm_viz.training.zoo import held_out, load_shipped
 from lstm_viz.ui import page
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.steps import step_by
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import example_sequence, has_shipped, model_from_trained, torch_call
-from lstm_viz.zoo import held_out, load_shipped
 
 GRADIENT_STEPS = 100                 # the gradient figure's sequence length
 LENGTH_FACTORS = (1, 2, 4, 8)          # times the training length, for the "it fails" figure
@@ -190,7 +190,7 @@ if native:
                 "and checks its numbers against torch on the same weights:")
 else:
     st.markdown("PyTorch has no built-in module for this variant; the app's reference module "
-                "`lstm_viz.torch_reference.make_torch_model` builds it with the same interface, "
+                "`lstm_viz.torchref.reference.make_torch_model` builds it with the same interface, "
                 "parameter names and shapes as `torch.nn.LSTM`. The app's numbers, checked "
                 "against it:")
 torch_badge(loaded)
@@ -244,7 +244,7 @@ def snippet() -> str:
     name = "lstm" if lstm else variant
     lines = ["import torch"]
     lines.append("from torch import nn" if native
-                 else "from lstm_viz.torch_reference import make_torch_model")
+                 else "from lstm_viz.torchref.reference import make_torch_model")
     lines += ["", f"{name} = {call}"]
     lines.append(f"x = torch.randn{shape['x']}   # {symbolic('x')}")
     args = "x"
@@ -378,7 +378,7 @@ if has_shipped("remember", "vanilla") and has_shipped("remember", "rnn"):
 else:
     st.info("The trained 'remember' models (vanilla LSTM and plain RNN) are not in "
             "lstm_viz/models yet, so this figure cannot be drawn. Rebuild them with "
-            "`python -m lstm_viz.train --all --out lstm_viz/models`.")
+            "`python -m lstm_viz.training.train --all --out lstm_viz/models`.")
 
 st.markdown(
     "- **Learned memory control.** The gates decide from the data when to write, when to keep "

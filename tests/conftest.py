@@ -1,4 +1,4 @@
-"""Helpers shared by the AppTest page tests (tests/test_page_*.py).
+"""Helpers shared by the AppTest page tests (tests/ui/test_page_*.py).
 
 Helpers (in a test module of this folder: ``from conftest import click, open_page``)
     open_page(page)    the app in AppTest, switched to ``page`` (e.g. "pages/5_Train.py") and run

@@ -6,9 +6,19 @@ NumPy only: no streamlit, plotly or torch here (torch is touched only through ob
 from .params import Config, param_shapes
 from .recurrent import Recurrent
 from .trace import Gradients, Trace
-from .variants import BLOCKS, LSTM_VARIANTS, TITLES, VARIANTS, is_lstm, trace_names
+from .variants import (
+    BLOCKS,
+    LSTM_VARIANTS,
+    TABLE,
+    TITLES,
+    VARIANTS,
+    Variant,
+    is_lstm,
+    trace_names,
+    variant,
+)
 
 __all__ = [
-    "BLOCKS", "LSTM_VARIANTS", "TITLES", "VARIANTS", "Config", "Gradients", "Recurrent", "Trace",
-    "is_lstm", "param_shapes", "trace_names",
+    "BLOCKS", "LSTM_VARIANTS", "TABLE", "TITLES", "VARIANTS", "Config", "Gradients", "Recurrent",
+    "Trace", "Variant", "is_lstm", "param_shapes", "trace_names", "variant",
 ]

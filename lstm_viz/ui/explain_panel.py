@@ -5,8 +5,9 @@
 ``step``, ``unit``, ``layer``, ``direction``), its computation: the parts with their numbers, the
 nonlinearity, the result, and a check that the parts add up to the value the trace holds.
 
-The arithmetic is :func:`lstm_viz.explain.explain`; the helpers here only turn an
-:class:`~lstm_viz.explain.Explanation` into rows and sentences (and are tested on their own).
+The arithmetic is :func:`lstm_viz.teaching.explain.explain`; the helpers here only turn an
+:class:`~lstm_viz.teaching.explain.Explanation` into rows and sentences (and are tested on
+their own).
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ import math
 
 import streamlit as st
 
-from lstm_viz.equations import TITLES
-from lstm_viz.explain import IDENTITY, SIGMA, TANH, Explanation, explain, explainable, units_of
+from lstm_viz.teaching.equations import TITLES
+from lstm_viz.teaching.explain import (
+    IDENTITY,
+    SIGMA,
+    TANH,
+    Explanation,
+    explain,
+    explainable,
+    units_of,
+)
 from lstm_viz.workbench import Loaded
 
 from .safe_text import plain

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_viz.export_data import model_to_safetensors, trace_to_csv, trace_to_npz
+from lstm_viz.files.exports import model_to_safetensors, trace_to_csv, trace_to_npz
 from lstm_viz.plots.export import figure_to_html, figure_to_png
 from lstm_viz.workbench import Loaded
 

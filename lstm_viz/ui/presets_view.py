@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_viz.presets import PRESETS, Preset, preset_url
+from lstm_viz.teaching.presets import PRESETS, Preset, preset_url
 
 from .state import DEFAULTS, set_value
 

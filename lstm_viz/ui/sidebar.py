@@ -7,11 +7,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from lstm_viz import loaders
 from lstm_viz.core import VARIANTS, Trace
 from lstm_viz.errors import InputError
-from lstm_viz.sequence import Sequence
-from lstm_viz.tasks import TASKS
+from lstm_viz.files import loaders
+from lstm_viz.files.sequence import Sequence
+from lstm_viz.training.tasks import TASKS
 from lstm_viz.workbench import (
     Loaded,
     Model,

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.core import VARIANTS
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
 
 from .safe_text import clip, plain
 

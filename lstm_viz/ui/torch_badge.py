@@ -2,7 +2,7 @@
 
 ``torch_badge(loaded)`` compares the trace the page already shows (``loaded.trace``, not computed
 again) with the equivalent torch module run on the loaded sequence with the same weights
-(:func:`lstm_viz.torch_check.trace_match`) and shows the largest gap, e.g. "✓ matches
+(:func:`lstm_viz.torchref.check.trace_match`) and shows the largest gap, e.g. "✓ matches
 torch.nn.LSTM: max |Δh| = 3e-08 over 1,000 steps". torch runs over at most ``CHECK_STEPS`` steps:
 a longer sequence is compared over its first ``CHECK_STEPS`` steps and the line says so ("over the
 first 2,000 of 100,000 steps"; a long bidirectional model: its first layer, forward over the first
@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz.core import Recurrent, Trace
-from lstm_viz.torch_check import CHECK_STEPS, TorchMatch, trace_match
+from lstm_viz.torchref.check import CHECK_STEPS, TorchMatch, trace_match
 from lstm_viz.workbench import Loaded, model_key, sequence_key
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from lstm_viz import loaders
+from lstm_viz.files import loaders
 from lstm_viz.workbench import example_sequence, model_from_state
 
 from .conftest import (

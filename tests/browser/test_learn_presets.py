@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_viz.presets import PRESETS, preset_url
+from lstm_viz.teaching.presets import PRESETS, preset_url
 from lstm_viz.workbench import has_shipped
 
 from .conftest import _app_path, assert_no_exception, wait_for_app

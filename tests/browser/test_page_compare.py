@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from lstm_viz.zoo import list_shipped
+from lstm_viz.training.zoo import list_shipped
 
 from .conftest import assert_no_exception, wait_for_app
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lstm_viz.zoo import load_shipped
+from lstm_viz.training.zoo import load_shipped
 
 from .conftest import DEFAULT_TIMEOUT_MS, assert_no_exception, wait_for_app
 

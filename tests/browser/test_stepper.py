@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from lstm_viz.tasks import TASKS
+from lstm_viz.training.tasks import TASKS
 
 from .conftest import assert_no_exception, wait_for_app
 

@@ -1,4 +1,4 @@
-"""Write the corpus of bad (and a few good) input files used by tests/test_bad_corpus.py.
+"""Write the corpus of bad (and a few good) input files used by tests/files/test_bad_corpus.py.
 
     .venv/bin/python tests/data/make_bad_corpus.py            # writes tests/data/bad and good
     .venv/bin/python tests/data/make_bad_corpus.py OUT_DIR    # writes OUT_DIR/bad and OUT_DIR/good

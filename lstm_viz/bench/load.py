@@ -1,0 +1,559 @@
+"""Load test of the app: ``python -m lstm_viz.bench.load [--sessions 20 --steps 10]``.
+
+Issue #6: at least 20 concurrent sessions, each uploading and stepping, with zero errors, and
+server memory that returns near its baseline after they close. This script:
+
+1. starts ``streamlit run app.py`` itself on a free 127.0.0.1 port (nothing else is contacted);
+2. reads the server's RSS from ``/proc/<pid>/status`` (VmRSS): cold, then after one warm-up
+   session (that imports and loads what every session uses: the baseline);
+3. runs N sessions at once in one headless Chromium (playwright's async API, one browser context
+   per session, starts staggered). Each: open "/", wait for the app, pick "my file", upload its
+   own small CSV (distinct name, length and values), click "Next ▶" k times, waiting each time
+   for the heading "Step i of M"; after each action, no ``stException`` on the page. Console
+   errors, page errors and HTTP errors are collected. Every session stays open until all are
+   done, so all N are connected together. On 2 cores, 20 Chromium pages that all load the
+   frontend and plotly.js at once starve each other (and time out in the browser, not in the
+   server), so at most ``--parallel`` actions (default 5) are in flight at a time: the server
+   still holds N live sessions and serves overlapping reruns;
+4. closes every context and samples the RSS after a few seconds and after a further idle
+   ~10 s (no gc is forced: the server is left alone), and optionally after the server's
+   disconnected-session TTL (``--wait-ttl``; Streamlit keeps a closed tab's session, its state
+   and uploads, for ``server.disconnectedSessionTTL`` seconds, default 120, so that a
+   reconnecting tab can resume it).
+
+Prints sessions, actions served, errors, RSS cold / baseline / peak / after close / after idle
+(/ after TTL), step latencies and the total time. Everything is bounded: a global timeout
+(``--timeout``, default 420 s: 20 sessions take about 4 minutes on 2 shared cores, most of
+it in Chromium) aborts cleanly (contexts, browser and server are closed, the
+partial numbers printed, exit status 2). Exit status 1 when any error was counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+HEADING = re.compile(r"Step (\d+) of (\d+)")
+_APP_DONE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+             ':is([data-test-script-state="notRunning"],'
+             ' [data-test-script-state="compilationError"])')
+_RUNNING = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
+_MAIN = '[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]'
+_STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'); "
+             "const h = Array.from(document.querySelectorAll('h4')).map(e => e.innerText)"
+             ".filter(t => t.startsWith('Step')); "
+             "return a ? [a.dataset.testScriptState, a.dataset.testConnectionState, h[0] || null,"
+             " new URLSearchParams(location.search).get('step'),"
+             " Array.from(document.querySelectorAll('[data-testid=stSidebar] input[type=radio]'))"
+             ".filter(r => r.checked).map(r => r.closest('label').innerText).join('|'),"
+             " document.querySelectorAll('[data-testid=stSidebar] input[type=file]').length]"
+             " : null; }")
+_DONE_JS = (f"() => !!document.querySelector({_APP_DONE!r}) && "
+            f"!document.querySelector({_RUNNING!r}) && !!document.querySelector({_MAIN!r})")
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS of /proc/<pid>/status); nan if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class Server:
+    """``streamlit run`` on 127.0.0.1 in its own process group; ``stop()`` ends that group."""
+
+    def __init__(self, app: Path, extra: list[str] | None = None, startup_s: float = 90) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-bench-server-"))
+        python = REPO / ".venv" / "bin" / "python"
+        cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run",
+               str(app), "--server.port", str(self.port), "--server.address", "127.0.0.1",
+               "--server.headless", "true", *(extra or [])]
+        with open(self.logdir / "out.log", "wb") as out, open(self.logdir / "err.log", "wb") as err:
+            self.proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, start_new_session=True,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + startup_s
+        while True:                                   # bounded by startup_s
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}: "
+                                   + (self.logdir / "err.log").read_text()[-2000:])
+            try:
+                with urllib.request.urlopen(self.base + "/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"streamlit did not answer within {startup_s:.0f} s")
+            time.sleep(0.25)
+
+    @property
+    def rss(self) -> float:
+        return rss_mb(self.proc.pid)
+
+    def log_tail(self, n: int = 30) -> str:
+        text = ((self.logdir / "err.log").read_text(errors="replace")
+                + (self.logdir / "out.log").read_text(errors="replace"))
+        return "\n".join(text.splitlines()[-n:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.logdir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- one session
+
+
+@dataclass
+class Stats:
+    served: int = 0                                   # actions that completed as expected
+    errors: list[str] = field(default_factory=list)
+    http_ok: int = 0
+    ws_opened: int = 0                                # websockets: > sessions = reconnects
+    ws_closed_early: int = 0                          # closed before the session ended
+    ws_sent: int = 0                                  # messages the browsers sent (reruns, ...)
+    ws_received: int = 0
+    step_ms: list[float] = field(default_factory=list)   # click "Next" -> heading shows it
+    open_ms: list[float] = field(default_factory=list)
+    upload_ms: list[float] = field(default_factory=list)
+    missed_clicks: int = 0       # a click that sent nothing to the server (retried once)
+    sessions_done: int = 0                            # every action went as expected
+    finished: int = 0                                 # done or failed: no more actions
+
+
+def write_csv(folder: Path, k: int) -> tuple[Path, int]:
+    """Session k's own CSV: 40 + k % 100 steps, 2 features, values that name the session."""
+    steps = 40 + k % 100
+    path = folder / f"load_{k:03d}.csv"
+    rows = [f"s{k}_a,s{k}_b"] + [f"{k + t / 100:.4f},{(-1) ** t * 0.5:.1f}" for t in range(steps)]
+    path.write_text("\n".join(rows) + "\n")
+    return path, steps
+
+
+async def wait_for_app(page, timeout_s: float, settle_s: float = 0.2) -> None:
+    """Until the script run finished and the main block rendered, ``settle_s`` in a row."""
+    deadline = time.monotonic() + timeout_s
+    since = None
+    while True:                                       # bounded by timeout_s
+        now = time.monotonic()
+        if await page.evaluate(_DONE_JS):
+            since = now if since is None else since
+            if now - since >= settle_s:
+                return
+        else:
+            since = None
+        if now > deadline:
+            raise TimeoutError(f"app not finished after {timeout_s:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks: int,
+                      stats: Stats, all_done: asyncio.Event, action_timeout_s: float,
+                      gate: asyncio.Semaphore, shared_context=None, path: str = "/") -> None:
+    """One session's actions; each action holds ``gate`` (a bound on actions in flight).
+
+    A new browser context per session, or a new page (tab) of ``shared_context``: each tab is
+    its own Streamlit session either way; a shared context only shares the HTTP cache.
+    """
+    from playwright.async_api import expect
+
+    if shared_context is None:
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(action_timeout_s * 1000)
+        page = await context.new_page()
+    else:
+        context = None
+        page = await shared_context.new_page()
+    tag = f"session {k}"
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            stats.errors.append(f"{tag}: console.error: {msg.text}")
+
+    def on_response(resp) -> None:
+        if resp.status >= 400:
+            stats.errors.append(f"{tag}: HTTP {resp.status} {resp.request.method} {resp.url}")
+        else:
+            stats.http_ok += 1
+
+    closing = [False]
+    sent_here = [0]                                   # messages this page sent
+
+    def on_ws(ws) -> None:
+        stats.ws_opened += 1
+
+        def closed(_ws) -> None:
+            if not closing[0]:
+                stats.ws_closed_early += 1
+                stats.errors.append(f"{tag}: websocket closed while in use ({ws.url})")
+
+        ws.on("close", closed)
+
+        def sent(_payload) -> None:
+            stats.ws_sent += 1
+            sent_here[0] += 1
+
+        def received(_payload) -> None:
+            stats.ws_received += 1
+
+        ws.on("framesent", sent)
+        ws.on("framereceived", received)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: stats.errors.append(f"{tag}: pageerror: {exc}"))
+    page.on("response", on_response)
+    page.on("websocket", on_ws)
+    t_ms = action_timeout_s * 1000
+
+    async def no_exception(what: str) -> None:
+        n = await page.locator('[data-testid="stException"]').count()
+        if n:
+            text = await page.locator('[data-testid="stException"]').first.inner_text()
+            raise AssertionError(f"stException after {what}: {text[:300]}")
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    heading = page.locator("h4").filter(has_text=HEADING)
+    try:
+        async with gate:
+            t0 = time.perf_counter()
+            await page.goto(base + path, timeout=t_ms)
+            await wait_for_app(page, action_timeout_s)
+            await no_exception("open")
+            stats.open_ms.append((time.perf_counter() - t0) * 1e3)
+            stats.served += 1
+
+        async with gate:
+            await sidebar.get_by_text("my file", exact=True).click()
+            await wait_for_app(page, action_timeout_s)
+            await no_exception("my file")
+            stats.served += 1
+
+        async with gate:
+            t0 = time.perf_counter()
+            await page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(csv))
+            await expect(sidebar).to_contain_text(f"{csv.name}: {steps:,} steps × 2 features",
+                                                  timeout=t_ms)
+            await expect(heading).to_have_text(f"Step 0 of {steps - 1}", timeout=t_ms)
+            await wait_for_app(page, action_timeout_s)
+            await no_exception("upload")
+            stats.upload_ms.append((time.perf_counter() - t0) * 1e3)
+            stats.served += 1
+
+        nxt = page.locator('[data-testid="stMain"]').get_by_role("button").filter(
+            has_text="Next")
+        for i in range(1, clicks + 1):
+            async with gate:
+                t0 = time.perf_counter()
+                before = sent_here[0]
+                await nxt.click(timeout=t_ms)
+                want = f"Step {i} of {steps - 1}"
+                try:
+                    await expect(heading).to_have_text(want, timeout=min(t_ms, 20_000))
+                except AssertionError:
+                    if sent_here[0] != before:        # the server got the click: a real error
+                        raise
+                    # The click never left the browser (it landed while the page was still
+                    # laying out): a client-side miss, counted apart, clicked again once.
+                    stats.missed_clicks += 1
+                    await nxt.click(timeout=t_ms)
+                    await expect(heading).to_have_text(want, timeout=t_ms)
+                stats.step_ms.append((time.perf_counter() - t0) * 1e3)
+                await wait_for_app(page, action_timeout_s, settle_s=0.1)
+                await no_exception(f"Next #{i}")
+                stats.served += 1
+
+        # Still our own file and our own values (no other session's state leaked in).
+        await expect(sidebar).to_contain_text(f"{csv.name}: {steps:,} steps", timeout=t_ms)
+        main_text = await page.locator('[data-testid="stMain"]').inner_text()
+        if f"s{k}_a " not in main_text:
+            raise AssertionError(f"{tag} does not show its own feature s{k}_a")
+        stats.sessions_done += 1
+    except Exception as exc:                          # counted and reported
+        lines = str(exc).splitlines() or [""]
+        detail = " ".join(ln.strip() for ln in lines[1:] if ln.strip().startswith("Actual"))
+        try:
+            state = await page.evaluate(_STATE_JS)
+        except Exception:                             # the page itself is gone
+            state = None
+        stats.errors.append(f"{tag}: {type(exc).__name__}: {lines[0][:300]} {detail} "
+                            f"[app state {state}]".strip())
+    finally:
+        stats.finished += 1
+        try:
+            await asyncio.wait_for(all_done.wait(), timeout=action_timeout_s * 4)
+        except TimeoutError:
+            pass
+        closing[0] = True
+        await (page.close() if context is None else context.close())
+
+
+# --------------------------------------------------------------------------- the run
+
+
+async def sample_rss(server: Server, peak: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():                          # ends when the run ends
+        peak[0] = max(peak[0], server.rss)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.25)
+        except TimeoutError:
+            pass
+
+
+async def one_probe(browser, base: str, timeout_s: float) -> None:
+    """Open the app in a fresh context and close it (a warm-up, or to let the server reap)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = await context.new_page()
+        await page.goto(base + "/", timeout=timeout_s * 1000)
+        await wait_for_app(page, timeout_s)
+    finally:
+        await context.close()
+
+
+async def one_round(args, rnd: int, browser, server: Server, folder: Path, stats: Stats,
+                    report: dict) -> None:
+    """N sessions at once, then closed; the RSS after close, after idle (and after the TTL)."""
+    all_done = asyncio.Event()
+    gate = asyncio.Semaphore(args.parallel)
+    shared = None
+    if args.one_context:
+        shared = await browser.new_context(viewport={"width": 1280, "height": 800})
+        shared.set_default_timeout(args.action_timeout * 1000)
+    t_run = time.perf_counter()
+    cpu0 = cpu_s(server.proc.pid)
+    target = (rnd + 1) * args.sessions
+
+    async def staggered(k: int) -> None:
+        await asyncio.sleep(k * args.stagger)
+        csv, steps = write_csv(folder, rnd * 1000 + k)
+        await run_session(rnd * 1000 + k, browser, server.base, csv, steps, args.steps, stats,
+                          all_done, args.action_timeout, gate, shared, args.path)
+
+    tasks = [asyncio.create_task(staggered(k)) for k in range(args.sessions)]
+    # all N stay connected until every one has finished its actions (or failed)
+    while stats.finished < target and not all(t.done() for t in tasks):
+        await asyncio.sleep(0.2)                      # bounded by the global timeout
+    row = {"run_s": time.perf_counter() - t_run, "cpu_run": cpu_s(server.proc.pid) - cpu0,
+           "rss_all_open": server.rss}
+    all_done.set()                                    # now close every context
+    await asyncio.gather(*tasks)
+    if shared is not None:
+        await shared.close()
+    row["rss_closed_0s"] = server.rss
+    await asyncio.sleep(args.after_close)
+    row["rss_after_close"] = server.rss
+    await asyncio.sleep(args.idle)
+    row["rss_after_idle"] = server.rss
+    if args.wait_ttl:
+        ttl = args.session_ttl if args.session_ttl is not None else 120
+        await asyncio.sleep(ttl + 2)
+        await one_probe(browser, server.base, args.action_timeout)   # lets the server reap
+        await asyncio.sleep(3)
+        row["rss_after_ttl"] = server.rss
+    report["rounds"].append(row)
+    report.update(row)
+
+
+async def bench(args, server: Server, folder: Path, report: dict) -> Stats:
+    from playwright.async_api import async_playwright
+
+    stats = Stats()
+    report["stats"] = stats
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # warm-up: one full session (imports, the trained model, plotly), then idle
+            warm = Stats()
+            csv, steps = write_csv(folder, 999)
+            done = asyncio.Event()
+            done.set()
+            await run_session(999, browser, server.base, csv, steps, 1, warm, done,
+                              args.action_timeout, asyncio.Semaphore(1), path=args.path)
+            if warm.errors:
+                raise RuntimeError("the warm-up session failed: " + "; ".join(warm.errors))
+            await asyncio.sleep(3)
+            report["rss_baseline"] = server.rss
+
+            peak = report["peak"]
+            peak[0] = server.rss
+            stop = asyncio.Event()
+            sampler = asyncio.create_task(sample_rss(server, peak, stop))
+            report["rounds"] = []
+            for rnd in range(args.rounds):
+                await one_round(args, rnd, browser, server, folder, stats, report)
+            stop.set()
+            await sampler
+        finally:
+            await browser.close()
+    return stats
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=10, help="Next clicks per session")
+    parser.add_argument("--path", default="/",
+                        help='the URL each session opens ("/": a first visit, which starts '
+                             'playing; "/?step=0": a link, paused)')
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat: N sessions, close, idle (growth per round = a leak)")
+    parser.add_argument("--stagger", type=float, default=1.0, help="s between session starts")
+    parser.add_argument("--timeout", type=float, default=420.0, help="global limit, s")
+    parser.add_argument("--parallel", type=int, default=5,
+                        help="actions in flight at once (all sessions stay connected)")
+    parser.add_argument("--one-context", action="store_true",
+                        help="the sessions as tabs of one browser context (shared HTTP cache: "
+                             "much less browser CPU) instead of one context each")
+    parser.add_argument("--action-timeout", type=float, default=90.0, help="one action, s")
+    parser.add_argument("--after-close", type=float, default=5.0)
+    parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--session-ttl", type=int, default=None,
+                        help="pass server.disconnectedSessionTTL (s) to the server")
+    parser.add_argument("--wait-ttl", action="store_true",
+                        help="also measure after the disconnected-session TTL has passed")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing")
+
+    t_total = time.perf_counter()
+    extra = ([] if args.session_ttl is None
+             else ["--server.disconnectedSessionTTL", str(args.session_ttl)])
+    server = Server(REPO / "app.py", extra)
+    folder = Path(tempfile.mkdtemp(prefix="lstm-viz-load-"))
+    report: dict = {"rss_cold": server.rss, "peak": [float("nan")]}
+    timed_out = False
+    try:
+        asyncio.run(asyncio.wait_for(bench(args, server, folder, report), args.timeout))
+    except TimeoutError:
+        timed_out = True
+    finally:
+        report["server_alive"] = server.proc.poll() is None
+        report["rss_end"] = server.rss
+        report["rss_peak"] = report["peak"][0]
+        tail = server.log_tail()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    report["total_s"] = time.perf_counter() - t_total
+
+    stats: Stats = report.get("stats", Stats())
+    expected = args.rounds * args.sessions * (3 + args.steps)
+
+    def mb(key: str) -> str:
+        v = report.get(key)
+        return "n/a" if v is None else f"{v:.0f} MB"
+
+    def pct(values: list[float], q: float) -> float:
+        return sorted(values)[min(len(values) - 1, int(q * len(values)))] if values else 0.0
+
+    how = "tabs of one browser context" if args.one_context else "one browser context each"
+    print(f"load test: {args.sessions} concurrent sessions × (open, 'my file', upload, "
+          f"{args.steps} × Next) × {args.rounds} round(s), starts {args.stagger:g} s apart, "
+          f"at most {args.parallel} actions in flight, {how}, opening {args.path!r} of "
+          f"{REPO / 'app.py'}")
+    print(f"  actions served      {stats.served} of {expected}   (sessions complete: "
+          f"{stats.sessions_done} of {args.sessions * args.rounds})")
+    print(f"  errors              {len(stats.errors)}"
+          + (f"   (and {stats.missed_clicks} client-side missed clicks, retried: the browser "
+             "sent nothing)" if stats.missed_clicks else ""))
+    for e in stats.errors[:15]:
+        print(f"    - {e}")
+    print(f"  HTTP responses ok   {stats.http_ok}   websockets opened {stats.ws_opened} "
+          f"(closed early {stats.ws_closed_early}), messages sent {stats.ws_sent}, "
+          f"received {stats.ws_received}")
+    if stats.step_ms:
+        print(f"  Next -> heading     median {statistics.median(stats.step_ms):.0f} ms, "
+              f"p95 {pct(stats.step_ms, 0.95):.0f} ms, max {max(stats.step_ms):.0f} ms "
+              f"({len(stats.step_ms)} clicks)")
+    if stats.open_ms:
+        print(f"  open (to rendered)  median {statistics.median(stats.open_ms):.0f} ms; "
+              f"upload (to step 0) median {statistics.median(stats.upload_ms or [0]):.0f} ms")
+    print(f"  server RSS          cold {mb('rss_cold')}, baseline (after a warm-up session) "
+          f"{mb('rss_baseline')}, peak {mb('rss_peak')}, all open {mb('rss_all_open')}")
+    print(f"                      after close: {mb('rss_closed_0s')} at once, "
+          f"{mb('rss_after_close')} after {args.after_close:g} s, "
+          f"{mb('rss_after_idle')} after a further {args.idle:g} s idle"
+          + (f", {mb('rss_after_ttl')} after the session TTL" if args.wait_ttl else ""))
+    base, idle = report.get("rss_baseline"), report.get("rss_after_idle")
+    if base and idle:
+        print(f"                      after idle - baseline = {idle - base:+.0f} MB "
+              f"({(idle - base) / base:+.0%}); peak - baseline = "
+              f"{report['rss_peak'] - base:+.0f} MB")
+    if len(report.get("rounds", [])) > 1:
+        for k, row in enumerate(report["rounds"]):
+            print(f"    round {k + 1}: all open {row['rss_all_open']:.0f} MB, after idle "
+                  f"{row['rss_after_idle']:.0f} MB"
+                  + (f", after the TTL {row['rss_after_ttl']:.0f} MB" if args.wait_ttl else ""))
+    print(f"  server CPU          {report.get('cpu_run', float('nan')):.1f} s for the sessions "
+          f"(last round; load average at the end {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs)")
+    print(f"  time                sessions {report.get('run_s', float('nan')):.1f} s (last "
+          f"round), "
+          f"total {report['total_s']:.1f} s (limit {args.timeout:g} s)"
+          + ("  ABORTED: global timeout" if timed_out else ""))
+    if not report["server_alive"]:
+        print("  the server died:\n" + tail)
+    elif stats.errors or timed_out:
+        print("  server log (tail):\n    " + tail.replace("\n", "\n    "))
+    report["errors"] = len(stats.errors)
+    report["served"] = stats.served
+    if timed_out:
+        raise SystemExit(2)
+    if stats.errors:
+        raise SystemExit(1)
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,451 @@
+"""Long sequences: ``python -m lstm_viz.bench.long_sequence [--steps N --hidden H] [--browser]``.
+
+Issue #6: "a 100,000-step upload with hidden 128 is traced, shown (downsampled) and stepped
+without the browser tab freezing; measure and record memory and times". Three parts:
+
+(a) core: time and memory of tracing a (steps × 2) float32 sequence through a fresh
+    ``Recurrent(2, hidden)``: ``trace.nbytes``, the estimate ``trace_nbytes``, and this process's
+    RSS growth (VmRSS, VmHWM of /proc/self/status);
+(b) the server side with AppTest (as ``bench_app``): the sequence set as an upload in the session
+    state, a fresh model of ``hidden`` units; the first run (trace + heatmaps), a step (a click
+    on "Next ▶"), the size of the heatmap figure JSON the page sends once
+    (``session_state["_heatmaps"][1]``) and its width (downsampled columns); then with the
+    "Zoom into a window" toggle on (full resolution around the step), a step again and its JSON;
+(c) with ``--browser``: a real server and headless Chromium on 127.0.0.1. Fresh weights, hidden
+    units set with the keyboard, then a CSV of the sequence (written to a temporary folder,
+    checked to be under the 20 MB upload limit) uploaded through the uploader; the time until the
+    heading shows "Step 0 of T-1"; the heatmaps scrolled into view and the time until their
+    iframe has a height and a drawn figure; "Next ▶" clicked a few times, the time from click to
+    the heading change; all along, the page is probed with ``page.evaluate("1+1")`` every 100 ms
+    and the slowest answer is reported (a frozen tab would not answer); server RSS before and
+    after.
+
+Every wait is bounded (``--timeout`` for the whole browser part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+UPLOAD_LIMIT_MB = 20
+
+
+def proc_status(pid: int | str = "self") -> dict[str, float]:
+    """VmRSS and VmHWM (peak RSS) of a process, in MB."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":")[0]
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return out
+
+
+def make_values(steps: int, seed: int = 0) -> np.ndarray:
+    """A (steps, 2) float32 random walk and a sine: values a person might upload."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps)
+    walk = np.cumsum(rng.standard_normal(steps)) / np.sqrt(steps) * 3
+    return np.stack([walk, np.sin(t / 50)], axis=1).astype(np.float32)
+
+
+def figure_summary(spec: str) -> dict:
+    """Heatmap rows and columns, and the title, of a heatmap figure JSON."""
+    fig = json.loads(spec)
+    cols, rows = set(), 0
+    for trace in fig["data"]:
+        if trace.get("type") != "heatmap":
+            continue
+        z = trace["z"]
+        if isinstance(z, dict):                       # plotly's typed-array encoding
+            shape = [int(s) for s in str(z.get("shape", "0")).split(",")]
+        else:
+            shape = [len(z), len(z[0]) if z else 0]
+        rows += shape[0]
+        cols.add(shape[-1])
+    title = (fig.get("layout", {}).get("title") or {}).get("text", "")
+    return {"rows": rows, "cols": sorted(cols), "title": title}
+
+
+# --------------------------------------------------------------------------- (a) the core
+
+
+def bench_core(values: np.ndarray, hidden: int) -> dict:
+    from lstm_viz.core import Recurrent
+
+    rec = Recurrent(values.shape[1], hidden, seed=0)
+    gc.collect()
+    before = proc_status()
+    t0 = time.perf_counter()
+    trace = rec.trace(values)
+    dt = time.perf_counter() - t0
+    after = proc_status()
+    out = {"time_s": dt, "nbytes": trace.nbytes, "estimate": rec.trace_nbytes(len(values)),
+           "rss_before": before.get("VmRSS"), "rss_after": after.get("VmRSS"),
+           "hwm_after": after.get("VmHWM"), "finite": bool(np.isfinite(trace.output).all())}
+    # what the page's torch badge runs on a first view (lstm_viz.ui.torch_badge): torch over a
+    # bounded prefix, compared with the trace the page already holds
+    from lstm_viz.torchref.check import trace_match
+
+    t0 = time.perf_counter()
+    match = trace_match(rec, trace, values)
+    out["torch_match_s"] = time.perf_counter() - t0
+    out["torch_match"] = match.message
+    out["hwm_after_match"] = proc_status().get("VmHWM")
+    del trace
+    gc.collect()
+    out["rss_freed"] = proc_status().get("VmRSS")
+    return out
+
+
+# --------------------------------------------------------------------------- (b) AppTest
+
+
+def bench_apptest(values: np.ndarray, hidden: int, clicks: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_viz.files.sequence import Sequence
+    from lstm_viz.ui.trace_cache import TRACES
+
+    seq = Sequence(values, name=f"long_{len(values)}.csv")
+    at = AppTest.from_file(str(APP), default_timeout=900)
+    at.query_params["step"] = "0"        # a link: a first visit without one starts playing
+    at.session_state["uploaded_sequence"] = seq
+    at.session_state["seq_source"] = "upload"
+    at.session_state["model_kind"] = "fresh"
+    at.session_state["hidden"] = hidden
+    gc.collect()
+    rss0 = proc_status().get("VmRSS")
+    t0 = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t0
+    if at.exception:
+        raise SystemExit(f"the app raised: {at.exception[0].value}")
+    out: dict = {"first_s": first, "rss_before": rss0, "rss_after_first": proc_status()["VmRSS"],
+                 "cache_bytes": TRACES.nbytes}
+    spec = at.session_state["_heatmaps"][1]
+    out["json_bytes"] = len(spec)
+    out["figure"] = figure_summary(spec)
+    heading = [m.value for m in at.markdown if m.value.startswith("#### Step")]
+    out["heading"] = heading[0] if heading else None
+
+    def click(label: str) -> float:
+        btn = next(b for b in at.button if b.label == label)
+        t = time.perf_counter()
+        btn.click().run()
+        if at.exception:
+            raise SystemExit(f"the app raised: {at.exception[0].value}")
+        return time.perf_counter() - t
+
+    out["step_s"] = [click("Next ▶") for _ in range(clicks)]
+    assert int(at.session_state["step"]) == clicks, "the clicks did not step"
+    # the zoom window: full resolution around the step; it follows the step
+    t = time.perf_counter()
+    at.toggle(key="zoom").set_value(True).run()
+    out["zoom_first_s"] = time.perf_counter() - t
+    zspec = at.session_state["_heatmaps"][1]
+    out["zoom_json_bytes"] = len(zspec)
+    out["zoom_figure"] = figure_summary(zspec)
+    out["zoom_step_s"] = [click("Next ▶") for _ in range(max(1, clicks // 2))]
+    out["zoom_json_bytes_after"] = len(at.session_state["_heatmaps"][1])
+    out["rss_end"] = proc_status()["VmRSS"]
+    out["hwm_end"] = proc_status()["VmHWM"]
+    return out
+
+
+# --------------------------------------------------------------------------- (c) browser
+
+
+async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Path,
+                        timeout_s: float) -> dict:
+    from playwright.async_api import async_playwright, expect
+
+    from lstm_viz.bench.load import CHROMIUM, CHROMIUM_ARGS, HEADING, Server, wait_for_app
+
+    steps = len(values)
+    csv = folder / f"long_{steps}.csv"
+    with open(csv, "w") as f:
+        f.write("walk,sine\n")
+        np.savetxt(f, values, fmt="%.5g", delimiter=",")
+    size_mb = csv.stat().st_size / 1024**2
+    if size_mb >= UPLOAD_LIMIT_MB:
+        raise SystemExit(f"the CSV is {size_mb:.1f} MB, over the {UPLOAD_LIMIT_MB} MB limit")
+    out: dict = {"csv_mb": size_mb}
+    server = Server(APP)
+    probe_ms: list[float] = []
+    errors: list[str] = []
+    ws_bytes = [0]
+    t_ms = timeout_s * 1000
+    try:
+        out["server_rss_start"] = server.rss
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+                ctx.set_default_timeout(t_ms)
+                page = await ctx.new_page()
+                page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("websocket", lambda ws: ws.on(
+                    "framereceived", lambda p: ws_bytes.__setitem__(0, ws_bytes[0] + len(p))))
+                await page.goto(server.base + "/?step=0")     # a link: not playing
+                await wait_for_app(page, timeout_s)
+                sidebar = page.locator('[data-testid="stSidebar"]')
+
+                # fresh weights with `hidden` units, before the long upload (one trace only)
+                await sidebar.get_by_text("fresh random weights", exact=True).click()
+                await wait_for_app(page, timeout_s)
+                await set_slider(page, sidebar, "Hidden units", hidden, timeout_s)
+                await expect(sidebar).to_contain_text(f"{hidden} units", timeout=t_ms)
+                await sidebar.get_by_text("my file", exact=True).click()
+                await wait_for_app(page, timeout_s)
+                out["server_rss_before_upload"] = server.rss
+
+                stop = asyncio.Event()
+                prober = asyncio.create_task(probe(page, probe_ms, stop))
+                heading = page.locator("h4").filter(has_text=HEADING)
+                ws_bytes[0] = 0
+                t0 = time.perf_counter()
+                await page.set_input_files('[data-testid="stSidebar"] input[type=file]',
+                                           str(csv))
+                await expect(sidebar).to_contain_text(f"{steps:,} steps × 2 features",
+                                                      timeout=t_ms)
+                await expect(heading).to_have_text(f"Step 0 of {steps - 1}", timeout=t_ms)
+                out["upload_to_heading_s"] = time.perf_counter() - t0
+                await wait_for_app(page, timeout_s)
+                out["upload_to_idle_s"] = time.perf_counter() - t0
+                out["ws_mb_upload"] = ws_bytes[0] / 1024**2
+                out["server_rss_after_upload"] = server.rss
+
+                # the heatmaps: lazy, drawn once scrolled into view
+                t1 = time.perf_counter()
+                frame_el = page.locator('iframe[title*="lstm_viz_heatmaps"]')
+                await frame_el.scroll_into_view_if_needed(timeout=t_ms)
+                out["heatmap_iframe_s"] = time.perf_counter() - t1
+                drawn = await wait_drawn(page, frame_el, timeout_s, steps)
+                out["heatmap_drawn_s"] = time.perf_counter() - t1
+                out["upload_to_drawn_s"] = time.perf_counter() - t0
+                out["heatmap_frame"] = drawn
+                out["probe_max_ms_upload_draw"] = max(probe_ms) if probe_ms else None
+                n_probe = len(probe_ms)
+
+                nxt = page.locator('[data-testid="stMain"]').get_by_role("button").filter(
+                    has_text="Next")
+                step_s = []
+                ws_bytes[0] = 0
+                for i in range(1, clicks + 1):
+                    t0 = time.perf_counter()
+                    await nxt.click()
+                    await expect(heading).to_have_text(f"Step {i} of {steps - 1}",
+                                                       timeout=t_ms)
+                    step_s.append(time.perf_counter() - t0)
+                    await wait_for_app(page, timeout_s, settle_s=0.1)
+                out["step_s"] = step_s
+                out["ws_kb_per_step"] = ws_bytes[0] / 1024 / clicks
+                out["probe_max_ms_steps"] = max(probe_ms[n_probe:]) if probe_ms[n_probe:] else None
+
+                # the zoom window: full resolution around the step, a new figure at every step
+                n_probe = len(probe_ms)
+                await page.get_by_text("Zoom into a window at full resolution").click()
+                await wait_for_app(page, timeout_s)
+                zoom_s = []
+                ws_bytes[0] = 0
+                for i in range(clicks + 1, clicks + 3):
+                    t0 = time.perf_counter()
+                    await nxt.click()
+                    await expect(heading).to_have_text(f"Step {i} of {steps - 1}",
+                                                       timeout=t_ms)
+                    zoom_s.append(time.perf_counter() - t0)
+                    await wait_for_app(page, timeout_s, settle_s=0.1)
+                t0 = time.perf_counter()
+                half = 500                            # app.py's zoom window: step ± 500
+                zoom_drawn = await wait_drawn(page, frame_el, timeout_s,
+                                              min(steps - 1, i + half) - max(0, i - half),
+                                              max(0, i - half))
+                out["zoom_drawn_after_s"] = time.perf_counter() - t0
+                out["zoom_step_s"] = zoom_s
+                out["zoom_ws_kb_per_step"] = ws_bytes[0] / 1024 / 2
+                out["zoom_frame"] = zoom_drawn
+                out["probe_max_ms_zoom"] = max(probe_ms[n_probe:]) if probe_ms[n_probe:] else None
+                stop.set()
+                await prober
+                out["probes"] = len(probe_ms)
+                out["probe_median_ms"] = statistics.median(probe_ms) if probe_ms else None
+                out["exceptions"] = await page.locator('[data-testid="stException"]').count()
+                out["server_rss_end"] = server.rss
+                await ctx.close()
+            finally:
+                await browser.close()
+    finally:
+        server.stop()
+    out["console_errors"] = errors
+    return out
+
+
+async def probe(page, times: list[float], stop: asyncio.Event) -> None:
+    """``page.evaluate("1+1")`` every 100 ms; its round trip in ms (a 10 s cap marks a freeze)."""
+    while not stop.is_set():                          # ends with the part it watches
+        t0 = time.perf_counter()
+        try:
+            await asyncio.wait_for(page.evaluate("1+1"), timeout=10)
+            times.append((time.perf_counter() - t0) * 1e3)
+        except TimeoutError:
+            times.append(10_000.0)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.1)
+        except TimeoutError:
+            pass
+
+
+async def wait_drawn(page, frame_el, timeout_s: float, steps: int, x0: float = 0) -> dict:
+    """Until the heatmap iframe has a height and plotly drew the figure of a sequence of
+    ``steps`` steps in it (its step axis starts at ``x0`` and spans ``steps`` steps)."""
+    js = """() => { const gd = document.getElementById('plot');
+        if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+        const h = gd._fullData.filter(t => t.type === 'heatmap');
+        return {traces: gd._fullData.length, heatmaps: h.length,
+                cols: h.length ? (h[0].z[0] || []).length : 0,
+                x_range: gd._fullLayout.xaxis.range}; }"""
+    deadline = time.monotonic() + timeout_s
+    seen = None
+    while time.monotonic() < deadline:                # bounded
+        frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
+        if frame is not None:
+            try:
+                seen = await frame.evaluate(js)
+            except Exception:                         # the frame is being replaced
+                seen = None
+            height = await frame_el.evaluate("el => el.getBoundingClientRect().height")
+            span = seen and seen["x_range"] and seen["x_range"][1] - seen["x_range"][0]
+            if seen and height > 50 and span and abs(span - steps) < 1 and (
+                    abs(seen["x_range"][0] + 0.5 - x0) < 1):
+                seen["iframe_px"] = height
+                return seen
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the heatmaps were not drawn within {timeout_s:.0f} s (saw {seen})")
+
+
+async def set_slider(page, sidebar, label: str, value: int, timeout_s: float) -> None:
+    """Move a sidebar slider to ``value`` with the keyboard (bounded number of key presses)."""
+    from lstm_viz.bench.load import wait_for_app
+
+    slider = sidebar.locator('[data-testid="stSlider"]').filter(has_text=label)
+    thumb = slider.get_by_role("slider")
+    shown = slider.locator('[data-testid="stSliderThumbValue"]')
+
+    async def now() -> int:
+        return int((await shown.inner_text()).strip())
+
+    await thumb.focus()
+    pages = True                                      # PageUp / PageDown: bigger steps, if any
+    for _ in range(300):
+        cur = await now()
+        if cur == value:
+            break
+        if pages and abs(value - cur) >= 10:
+            await thumb.press("PageUp" if cur < value else "PageDown")
+            after = await now()
+            if after == cur or (after - value) * (cur - value) < 0:   # none, or overshot
+                pages = False
+            continue
+        await thumb.press("ArrowRight" if cur < value else "ArrowLeft")
+    if await now() != value:
+        raise RuntimeError(f"the {label} slider shows {await now()}, not {value}")
+    await page.wait_for_timeout(400)
+    await wait_for_app(page, timeout_s)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--clicks", type=int, default=5)
+    parser.add_argument("--browser", action="store_true", help="also (c), in a real browser")
+    parser.add_argument("--timeout", type=float, default=300.0, help="browser part, s")
+    parser.add_argument("--skip-apptest", action="store_true")
+    args = parser.parse_args(argv)
+    values = make_values(args.steps)
+    report: dict = {}
+    mb = 1024**2
+
+    a = report["core"] = bench_core(values, args.hidden)
+    print(f"(a) core: trace of {args.steps:,} × 2 through Recurrent(2, {args.hidden}), float32")
+    print(f"    time {a['time_s']:.2f} s; trace.nbytes {a['nbytes'] / mb:.0f} MB "
+          f"(trace_nbytes estimate {a['estimate'] / mb:.0f} MB); RSS {a['rss_before']:.0f} -> "
+          f"{a['rss_after']:.0f} MB (+{a['rss_after'] - a['rss_before']:.0f} MB), peak "
+          f"{a['hwm_after']:.0f} MB; after del {a['rss_freed']:.0f} MB; finite {a['finite']}")
+    if "torch_match_s" in a:
+        print(f"    torch_check.trace_match on the same trace (the page's torch badge, first "
+              f"view): {a['torch_match_s']:.2f} s, peak RSS then {a['hwm_after_match']:.0f} MB: "
+              f"{a['torch_match']}")
+
+    if not args.skip_apptest:
+        b = report["apptest"] = bench_apptest(values, args.hidden, args.clicks)
+        f, zf = b["figure"], b["zoom_figure"]
+        print(f"(b) server side (AppTest), upload of {args.steps:,} steps, fresh "
+              f"{args.hidden} units")
+        print(f"    first run {b['first_s']:.2f} s (trace + heatmaps); RSS "
+              f"{b['rss_before']:.0f} -> {b['rss_after_first']:.0f} MB; trace cache "
+              f"{b['cache_bytes'] / mb:.0f} MB; {b['heading']!r}")
+        print(f"    heatmap JSON {b['json_bytes'] / mb:.2f} MB: {f['rows']} unit rows × "
+              f"{f['cols']} columns (downsampled from {args.steps:,})")
+        print(f"    a step: median {statistics.median(b['step_s']) * 1e3:.0f} ms, max "
+              f"{max(b['step_s']) * 1e3:.0f} ms over {len(b['step_s'])} clicks")
+        print(f"    zoom window on: {b['zoom_first_s'] * 1e3:.0f} ms, JSON "
+              f"{b['zoom_json_bytes'] / mb:.2f} MB ({zf['rows']} rows × {zf['cols']} columns); "
+              f"a step with zoom: median {statistics.median(b['zoom_step_s']) * 1e3:.0f} ms "
+              f"(the window follows the step: a new figure every step)")
+        print(f"    RSS at the end {b['rss_end']:.0f} MB, peak {b['hwm_end']:.0f} MB")
+
+    if args.browser:
+        folder = Path(tempfile.mkdtemp(prefix="lstm-viz-long-"))
+        try:
+            c = report["browser"] = asyncio.run(asyncio.wait_for(
+                bench_browser(values, args.hidden, args.clicks, folder, args.timeout),
+                args.timeout * 2))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"(c) browser: {args.steps:,}-step CSV ({c['csv_mb']:.1f} MB) uploaded, fresh "
+              f"{args.hidden} units")
+        print(f"    upload -> heading 'Step 0 of {args.steps - 1}': "
+              f"{c['upload_to_heading_s']:.1f} s (idle after {c['upload_to_idle_s']:.1f} s); "
+              f"websocket {c['ws_mb_upload']:.2f} MB to the page")
+        print(f"    heatmaps: iframe in view after {c['heatmap_iframe_s']:.1f} s, drawn "
+              f"{c['heatmap_drawn_s']:.1f} s later ({c['upload_to_drawn_s']:.1f} s after the "
+              f"upload started): {c['heatmap_frame']}")
+        print(f"    Next -> heading: {', '.join(f'{s:.2f}' for s in c['step_s'])} s; websocket "
+              f"{c['ws_kb_per_step']:.0f} kB per step")
+        print(f"    zoom window on: Next -> heading "
+              f"{', '.join(f'{s:.2f}' for s in c['zoom_step_s'])} s; websocket "
+              f"{c['zoom_ws_kb_per_step']:.0f} kB per step; new window drawn "
+              f"{c['zoom_drawn_after_s']:.1f} s after the heading: {c['zoom_frame']}")
+        print(f"    page responsiveness (evaluate('1+1') every 100 ms, {c['probes']} probes): "
+              f"median {c['probe_median_ms']:.0f} ms, slowest during upload + draw "
+              f"{c['probe_max_ms_upload_draw']:.0f} ms, during steps "
+              f"{c['probe_max_ms_steps']:.0f} ms, during zoomed steps "
+              f"{c['probe_max_ms_zoom']:.0f} ms")
+        print(f"    server RSS: start {c['server_rss_start']:.0f} MB, before upload "
+              f"{c['server_rss_before_upload']:.0f} MB, after {c['server_rss_after_upload']:.0f} "
+              f"MB, end {c['server_rss_end']:.0f} MB; exceptions {c['exceptions']}; console "
+              f"errors {len(c['console_errors'])} {c['console_errors'][:3]}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

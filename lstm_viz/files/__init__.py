@@ -1,0 +1,1 @@
+"""Reading and writing files: uploaded sequences and model weights, their checks, exports."""

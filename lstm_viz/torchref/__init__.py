@@ -1,0 +1,1 @@
+"""Torch as a reference: modules written from the SPEC's equations, and the visible check."""

@@ -1,0 +1,1 @@
+"""Tasks, training (torch, imported lazily) and the shipped model zoo."""
