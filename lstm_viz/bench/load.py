@@ -33,31 +33,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-HEADING = re.compile(r"Step (\d+) of (\d+)")
-_APP_DONE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-             ':is([data-test-script-state="notRunning"],'
-             ' [data-test-script-state="compilationError"])')
-_RUNNING = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
-_MAIN = '[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]'
+from lstm_viz.bench.harness import (
+    APP,
+    CHROMIUM,
+    HEADING,
+    Server,
+    cpu_s,
+    launch_chromium,
+    wait_for_app_async,
+)
+
 _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'); "
              "const h = Array.from(document.querySelectorAll('h4')).map(e => e.innerText)"
              ".filter(t => t.startsWith('Step')); "
@@ -67,90 +59,6 @@ _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'
              ".filter(r => r.checked).map(r => r.closest('label').innerText).join('|'),"
              " document.querySelectorAll('[data-testid=stSidebar] input[type=file]').length]"
              " : null; }")
-_DONE_JS = (f"() => !!document.querySelector({_APP_DONE!r}) && "
-            f"!document.querySelector({_RUNNING!r}) && !!document.querySelector({_MAIN!r})")
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (VmRSS of /proc/<pid>/status); nan if it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-class Server:
-    """``streamlit run`` on 127.0.0.1 in its own process group; ``stop()`` ends that group."""
-
-    def __init__(self, app: Path, extra: list[str] | None = None, startup_s: float = 90) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-bench-server-"))
-        python = REPO / ".venv" / "bin" / "python"
-        cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run",
-               str(app), "--server.port", str(self.port), "--server.address", "127.0.0.1",
-               "--server.headless", "true", *(extra or [])]
-        with open(self.logdir / "out.log", "wb") as out, open(self.logdir / "err.log", "wb") as err:
-            self.proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err, start_new_session=True,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + startup_s
-        while True:                                   # bounded by startup_s
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}: "
-                                   + (self.logdir / "err.log").read_text()[-2000:])
-            try:
-                with urllib.request.urlopen(self.base + "/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not answer within {startup_s:.0f} s")
-            time.sleep(0.25)
-
-    @property
-    def rss(self) -> float:
-        return rss_mb(self.proc.pid)
-
-    def log_tail(self, n: int = 30) -> str:
-        text = ((self.logdir / "err.log").read_text(errors="replace")
-                + (self.logdir / "out.log").read_text(errors="replace"))
-        return "\n".join(text.splitlines()[-n:])
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        shutil.rmtree(self.logdir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- one session
@@ -180,23 +88,6 @@ def write_csv(folder: Path, k: int) -> tuple[Path, int]:
     rows = [f"s{k}_a,s{k}_b"] + [f"{k + t / 100:.4f},{(-1) ** t * 0.5:.1f}" for t in range(steps)]
     path.write_text("\n".join(rows) + "\n")
     return path, steps
-
-
-async def wait_for_app(page, timeout_s: float, settle_s: float = 0.2) -> None:
-    """Until the script run finished and the main block rendered, ``settle_s`` in a row."""
-    deadline = time.monotonic() + timeout_s
-    since = None
-    while True:                                       # bounded by timeout_s
-        now = time.monotonic()
-        if await page.evaluate(_DONE_JS):
-            since = now if since is None else since
-            if now - since >= settle_s:
-                return
-        else:
-            since = None
-        if now > deadline:
-            raise TimeoutError(f"app not finished after {timeout_s:.0f} s")
-        await asyncio.sleep(0.05)
 
 
 async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks: int,
@@ -269,14 +160,14 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
         async with gate:
             t0 = time.perf_counter()
             await page.goto(base + path, timeout=t_ms)
-            await wait_for_app(page, action_timeout_s)
+            await wait_for_app_async(page, action_timeout_s)
             await no_exception("open")
             stats.open_ms.append((time.perf_counter() - t0) * 1e3)
             stats.served += 1
 
         async with gate:
             await sidebar.get_by_text("my file", exact=True).click()
-            await wait_for_app(page, action_timeout_s)
+            await wait_for_app_async(page, action_timeout_s)
             await no_exception("my file")
             stats.served += 1
 
@@ -286,7 +177,7 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
             await expect(sidebar).to_contain_text(f"{csv.name}: {steps:,} steps × 2 features",
                                                   timeout=t_ms)
             await expect(heading).to_have_text(f"Step 0 of {steps - 1}", timeout=t_ms)
-            await wait_for_app(page, action_timeout_s)
+            await wait_for_app_async(page, action_timeout_s)
             await no_exception("upload")
             stats.upload_ms.append((time.perf_counter() - t0) * 1e3)
             stats.served += 1
@@ -310,7 +201,7 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
                     await nxt.click(timeout=t_ms)
                     await expect(heading).to_have_text(want, timeout=t_ms)
                 stats.step_ms.append((time.perf_counter() - t0) * 1e3)
-                await wait_for_app(page, action_timeout_s, settle_s=0.1)
+                await wait_for_app_async(page, action_timeout_s, settle_s=0.1)
                 await no_exception(f"Next #{i}")
                 stats.served += 1
 
@@ -357,7 +248,7 @@ async def one_probe(browser, base: str, timeout_s: float) -> None:
     try:
         page = await context.new_page()
         await page.goto(base + "/", timeout=timeout_s * 1000)
-        await wait_for_app(page, timeout_s)
+        await wait_for_app_async(page, timeout_s)
     finally:
         await context.close()
 
@@ -412,7 +303,7 @@ async def bench(args, server: Server, folder: Path, report: dict) -> Stats:
     stats = Stats()
     report["stats"] = stats
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch_chromium(pw.chromium)
         try:
             # warm-up: one full session (imports, the trained model, plotly), then idle
             warm = Stats()
@@ -470,7 +361,7 @@ def main(argv: list[str] | None = None) -> dict:
     t_total = time.perf_counter()
     extra = ([] if args.session_ttl is None
              else ["--server.disconnectedSessionTTL", str(args.session_ttl)])
-    server = Server(REPO / "app.py", extra)
+    server = Server(APP, extra)
     folder = Path(tempfile.mkdtemp(prefix="lstm-viz-load-"))
     report: dict = {"rss_cold": server.rss, "peak": [float("nan")]}
     timed_out = False
@@ -501,7 +392,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"load test: {args.sessions} concurrent sessions × (open, 'my file', upload, "
           f"{args.steps} × Next) × {args.rounds} round(s), starts {args.stagger:g} s apart, "
           f"at most {args.parallel} actions in flight, {how}, opening {args.path!r} of "
-          f"{REPO / 'app.py'}")
+          f"{APP}")
     print(f"  actions served      {stats.served} of {expected}   (sessions complete: "
           f"{stats.sessions_done} of {args.sessions * args.rounds})")
     print(f"  errors              {len(stats.errors)}"

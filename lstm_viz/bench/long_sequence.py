@@ -173,7 +173,8 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
                         timeout_s: float) -> dict:
     from playwright.async_api import async_playwright, expect
 
-    from lstm_viz.bench.load import CHROMIUM, CHROMIUM_ARGS, HEADING, Server, wait_for_app
+    from lstm_viz.bench.harness import HEADING, Server, launch_chromium
+    from lstm_viz.bench.harness import wait_for_app_async as wait_for_app
 
     steps = len(values)
     csv = folder / f"long_{steps}.csv"
@@ -192,7 +193,7 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
     try:
         out["server_rss_start"] = server.rss
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await launch_chromium(pw.chromium)
             try:
                 ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
                 ctx.set_default_timeout(t_ms)
@@ -340,7 +341,7 @@ async def wait_drawn(page, frame_el, timeout_s: float, steps: int, x0: float = 0
 
 async def set_slider(page, sidebar, label: str, value: int, timeout_s: float) -> None:
     """Move a sidebar slider to ``value`` with the keyboard (bounded number of key presses)."""
-    from lstm_viz.bench.load import wait_for_app
+    from lstm_viz.bench.harness import wait_for_app_async as wait_for_app
 
     slider = sidebar.locator('[data-testid="stSlider"]').filter(has_text=label)
     thumb = slider.get_by_role("slider")

@@ -15,14 +15,12 @@ status 1 when a tab did not finish within ``--timeout`` seconds or any error was
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
 
-from lstm_viz.bench.load import CHROMIUM, CHROMIUM_ARGS, REPO, Server, cpu_s
+from lstm_viz.bench.harness import APP, HEADING, Server, cpu_s, launch_chromium
 
-HEADING = re.compile(r"Step (\d+) of (\d+)")
 STEP_JS = ("() => { const h = Array.from(document.querySelectorAll('h4'))"
            ".map(e => e.innerText).filter(t => t.startsWith('Step')); return h[0] || null; }")
 
@@ -33,7 +31,7 @@ def heading(page) -> tuple[int, int] | None:
 
 
 def run(tabs: int, task: str, timeout_s: float, browser) -> dict:
-    server = Server(REPO / "app.py")
+    server = Server(APP)
     errors: list[str] = []
     contexts = []
     try:
@@ -83,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bad = False
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw.chromium)
         try:
             for n in args.tabs:
                 r = run(n, args.task, args.timeout, browser)

@@ -209,8 +209,8 @@ def test_lstm_gradient_reaches_further_back_than_rnn_hand_set():
 def _shipped(task: str, variant: str):
     from lstm_viz.training import zoo
 
-    if (task, variant) not in set(zoo.list_shipped()):
-        pytest.skip(f"the shipped model {task}_{variant} is not in lstm_viz/models yet")
+    assert (task, variant) in set(zoo.list_shipped()), \
+        f"the shipped model {task}_{variant} is not in lstm_viz/models"
     return zoo.load_shipped(task, variant)
 
 

@@ -22,37 +22,31 @@ Helpers (in a test module of this folder: ``from .conftest import wait_for_app, 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_TIMEOUT_S = 60.0
-DEFAULT_TIMEOUT_MS = 30_000
+from lstm_viz.bench.harness import (  # noqa: F401  (re-exported for the test modules)
+    CHROMIUM,
+    DEFAULT_TIMEOUT_MS,
+    FAILED_404,
+    REPO,
+    STARTUP_TIMEOUT_S,
+    Server,
+    assert_no_exception,
+    is_subpage_probe,
+    launch_chromium,
+    wait_for_app,
+)
 
 _HERE = Path(__file__).resolve().parent
+
+
+def _app_path() -> Path:
+    app = Path(os.environ.get("LSTM_VIZ_APP", "app.py"))
+    return app if app.is_absolute() else REPO / app
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,95 +59,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --------------------------------------------------------------------------- server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _app_path() -> Path:
-    app = Path(os.environ.get("LSTM_VIZ_APP", "app.py"))
-    return app if app.is_absolute() else REPO / app
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "<no output>"
-    return "\n".join(text.splitlines()[-lines:]) or "<empty>"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # proc.pid leads its own process group
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     app = _app_path()
     if not app.is_file():
         pytest.fail(f"Streamlit app not found: {app} (set LSTM_VIZ_APP to override)")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
-        str(REPO / ".venv" / "bin" / "python")
-        if (REPO / ".venv" / "bin" / "python").exists()
-        else sys.executable,
-        "-m", "streamlit", "run", str(app),
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-    ]  # fmt: skip
-    logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-server-"))
-    out_path, err_path = logdir / "stdout.log", logdir / "stderr.log"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO,  # so that .streamlit/config.toml applies
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"Streamlit exited with code {proc.returncode} during startup.\n"
-                    f"--- stderr tail ---\n{_tail(err_path)}\n"
-                    f"--- stdout tail ---\n{_tail(out_path)}",
-                    pytrace=False,
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Streamlit did not answer {base}/_stcore/health within "
-                    f"{STARTUP_TIMEOUT_S:.0f} s.\n"
-                    f"--- stderr tail ---\n{_tail(err_path)}\n"
-                    f"--- stdout tail ---\n{_tail(out_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.25)
-        yield base
-    finally:
-        _stop(proc)
-        shutil.rmtree(logdir, ignore_errors=True)
+        srv = Server(app)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with srv:
+        yield srv.base
 
 
 # --------------------------------------------------------------------------- browser
@@ -169,7 +85,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = launch_chromium(pw.chromium)
         try:
             yield b
         finally:
@@ -177,25 +93,6 @@ def browser():
 
 
 # --------------------------------------------------------------------------- page
-
-# Opening a sub-page URL directly (e.g. /Gates) makes Streamlit's frontend probe
-# /Gates/_stcore/health and /Gates/_stcore/host-config first; both 404 and are harmless.
-# Exempt exactly those two paths below a sub-page path that the page actually opened.
-_PROBES = ("_stcore/health", "_stcore/host-config")
-_FAILED_404 = "Failed to load resource: the server responded with a status of 404"
-
-
-def _is_subpage_probe(url: str, base: str, opened_paths: set[str]) -> bool:
-    parts = urlsplit(url)
-    if f"{parts.scheme}://{parts.netloc}" != base or parts.query:
-        return False
-    return any(
-        parts.path == f"{opened.rstrip('/')}/{probe}"
-        for opened in opened_paths
-        if opened.strip("/")  # a sub-page, not the root
-        for probe in _PROBES
-    )
-
 
 @pytest.fixture
 def page(browser, server):
@@ -215,7 +112,7 @@ def page(browser, server):
             return
         url = (msg.location or {}).get("url", "")
         entry = f"console.error: {msg.text}" + (f" [at {url}]" if url else "")
-        if msg.text.startswith(_FAILED_404) and _is_subpage_probe(url, server, opened_paths):
+        if msg.text.startswith(FAILED_404) and is_subpage_probe(url, server, opened_paths):
             pg.ignored_errors.append(entry)
         else:
             pg.console_errors.append(entry)
@@ -227,7 +124,7 @@ def page(browser, server):
         if resp.status < 400:
             return
         entry = f"HTTP {resp.status}: {resp.request.method} {resp.url}"
-        if resp.status == 404 and _is_subpage_probe(resp.url, server, opened_paths):
+        if resp.status == 404 and is_subpage_probe(resp.url, server, opened_paths):
             pg.ignored_errors.append(entry)
         else:
             pg.console_errors.append(entry)
@@ -245,55 +142,3 @@ def page(browser, server):
             )
     finally:
         context.close()
-
-
-# --------------------------------------------------------------------------- helpers
-
-_APP_DONE = (
-    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-    ':is([data-test-script-state="notRunning"], [data-test-script-state="compilationError"])'
-)
-_RUNNING = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
-_MAIN_RENDERED = '[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]'
-
-
-def wait_for_app(page, timeout_ms: int = DEFAULT_TIMEOUT_MS, settle_ms: int = 300) -> None:
-    """Wait until Streamlit finished running the script and the main block has rendered.
-
-    The app must look finished (connected, script not running, no "Running" status widget,
-    main block present) for ``settle_ms`` in a row, so a rerun that a click starts a few
-    milliseconds later is not mistaken for the end of it.
-    """
-    page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
-    js = f"""() => !!document.querySelector({_APP_DONE!r})
-                   && !document.querySelector({_RUNNING!r})
-                   && !!document.querySelector({_MAIN_RENDERED!r})"""
-    deadline = time.monotonic() + timeout_ms / 1000
-    done_since: float | None = None
-    while True:
-        now = time.monotonic()
-        if page.evaluate(js):
-            done_since = done_since if done_since is not None else now
-            if now - done_since >= settle_ms / 1000:
-                return
-        else:
-            done_since = None
-        if now > deadline:
-            state = page.evaluate(
-                """() => { const a = document.querySelector('[data-testid="stApp"]');
-                           return a ? [a.dataset.testScriptState, a.dataset.testConnectionState]
-                                    : null; }"""
-            )
-            raise TimeoutError(
-                f"Streamlit app not finished after {timeout_ms} ms "
-                f"(stApp script/connection state: {state})"
-            )
-        page.wait_for_timeout(50)
-
-
-def assert_no_exception(page) -> None:
-    """Fail if Streamlit rendered an exception box (``st.exception`` or an uncaught error)."""
-    boxes = page.locator('[data-testid="stException"]')
-    if boxes.count():
-        texts = "\n---\n".join(t.strip() for t in boxes.all_inner_texts())
-        raise AssertionError(f"Streamlit shows {boxes.count()} exception(s):\n{texts}")

@@ -24,10 +24,10 @@ from lstm_viz.files import loaders
 from lstm_viz.workbench import example_sequence, model_from_state
 
 from .conftest import (
-    _FAILED_404,
     DEFAULT_TIMEOUT_MS,
-    _is_subpage_probe,
+    FAILED_404,
     assert_no_exception,
+    is_subpage_probe,
     wait_for_app,
 )
 
@@ -63,7 +63,7 @@ class Session:
         def on_console(msg) -> None:
             url = (msg.location or {}).get("url", "")
             if msg.type == "error" and not (
-                    msg.text.startswith(_FAILED_404) and _is_subpage_probe(url, server, opened)):
+                    msg.text.startswith(FAILED_404) and is_subpage_probe(url, server, opened)):
                 self.errors.append(f"console.error: {msg.text} [at {url}]")
 
         self.page.on("console", on_console)

@@ -10,13 +10,7 @@ no exception box, no console / page / HTTP error, and nothing about the race in 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,14 +19,10 @@ import pytest
 
 from .conftest import (
     DEFAULT_TIMEOUT_MS,
-    REPO,
-    STARTUP_TIMEOUT_S,
+    Server,
     _app_path,
-    _free_port,
-    _is_subpage_probe,
-    _stop,
-    _tail,
     assert_no_exception,
+    is_subpage_probe,
     wait_for_app,
 )
 
@@ -46,35 +36,12 @@ RACE = ("partially initialized module", "Traceback")
 @contextmanager
 def fresh_server() -> Iterator[tuple[str, Path]]:
     """A new ``streamlit run`` on a free port (nothing imported yet); yields (URL, stderr log)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    python = REPO / ".venv" / "bin" / "python"
-    cmd = [str(python) if python.exists() else sys.executable, "-m", "streamlit", "run",
-           str(_app_path()), "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.headless", "true"]
-    logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-cold-"))
-    err_path = logdir / "stderr.log"
-    with open(logdir / "stdout.log", "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                start_new_session=True)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"Streamlit exited during startup:\n{_tail(err_path)}", pytrace=False)
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Streamlit did not start:\n{_tail(err_path)}", pytrace=False)
-            time.sleep(0.2)
-        yield base, err_path
-    finally:
-        _stop(proc)
-        shutil.rmtree(logdir, ignore_errors=True)
+        srv = Server(_app_path())
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with srv:
+        yield srv.base, srv.err_log
 
 
 def one_trial(browser, trial: int) -> float:
@@ -92,12 +59,12 @@ def one_trial(browser, trial: int) -> float:
 
                 def on_response(resp, opened=opened) -> None:
                     if resp.status >= 400 and not (
-                            resp.status == 404 and _is_subpage_probe(resp.url, base, opened)):
+                            resp.status == 404 and is_subpage_probe(resp.url, base, opened)):
                         errors.append(f"HTTP {resp.status}: {resp.url}")
 
                 def on_console(msg, opened=opened) -> None:
                     url = (msg.location or {}).get("url", "")
-                    if msg.type == "error" and not _is_subpage_probe(url, base, opened):
+                    if msg.type == "error" and not is_subpage_probe(url, base, opened):
                         errors.append(f"console.error: {msg.text}")
 
                 page.on("response", on_response)
@@ -119,7 +86,7 @@ def one_trial(browser, trial: int) -> float:
             context.close()
         log = err_path.read_text(errors="replace")
         print(f"trial {trial}: {time.monotonic() - t0:.1f} s")
-        assert not [w for w in RACE if w in log], f"trial {trial}: server log:\n{_tail(err_path)}"
+        assert not [w for w in RACE if w in log], f"trial {trial}: server log:\n{log[-3000:]}"
     return time.monotonic() - t0
 
 

@@ -4,14 +4,13 @@ console error, and each preset link opening the step and variant it promises."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from lstm_viz.teaching.presets import PRESETS, preset_url
 from lstm_viz.workbench import has_shipped
 
-from .conftest import _app_path, assert_no_exception, wait_for_app
+from .conftest import assert_no_exception, wait_for_app
 
 MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -54,15 +53,14 @@ def test_learn_deep_link(page, server):
     settled(page)
     assert "(4, 30, 9)" in main.locator('[data-testid="stTable"]').first.inner_text()
     assert_no_exception(page)
-    if has_shipped("remember", "vanilla") and has_shipped("remember", "rnn"):
-        assert main.locator('[data-testid="stPlotlyChart"]').count() == 2
+    assert main.locator('[data-testid="stPlotlyChart"]').count() == 2
     assert page.console_errors == []
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
 def test_preset_link_opens_its_view(page, server, preset):
-    if not has_shipped(preset.task, preset.variant):
-        pytest.skip(f"no shipped model {preset.task}/{preset.variant}")
+    assert has_shipped(preset.task, preset.variant), \
+        f"no shipped model {preset.task}/{preset.variant}"
     page.goto(server + "/" + preset_url(preset))
     settled(page)
     assert_no_exception(page)
@@ -80,8 +78,6 @@ def test_preset_link_opens_its_view(page, server, preset):
 
 
 def test_landing_page_lists_the_presets(page, server):
-    if "presets_view" not in Path(_app_path()).read_text(encoding="utf-8"):
-        pytest.skip("presets_view() is not wired into the landing page (app.py) yet")
     page.goto(server + "/")
     settled(page)
     main = page.locator(MAIN)

@@ -2,7 +2,7 @@
 
 The units are hard-coded in ``lstm_viz/teaching/presets.py``; these tests recompute them on the
 shipped models (``lstm_viz/models``) and check the behaviour the preset's description claims.
-They skip, with the reason, when a shipped model is missing.
+A preset whose shipped model is missing fails.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from lstm_viz.workbench import SHIPPED_VARIANTS, example_sequence, has_shipped
 
 
 def shipped(preset: P.Preset):
-    """(model, example) of a preset, or skip when its model does not ship (yet)."""
-    if not has_shipped(preset.task, preset.variant):
-        pytest.skip(f"no shipped model {preset.task}/{preset.variant} in lstm_viz/models")
+    """(model, example) of a preset; a preset whose model does not ship fails."""
+    assert has_shipped(preset.task, preset.variant), \
+        f"no shipped model {preset.task}/{preset.variant} in lstm_viz/models"
     return (load_shipped(preset.task, preset.variant).recurrent(),
             example_sequence(preset.task, seed=0))
 

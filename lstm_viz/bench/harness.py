@@ -1,0 +1,226 @@
+"""The browser harness shared by the benchmarks and ``tests/browser``: a live server, Chromium.
+
+- ``Server``: ``streamlit run app.py`` on a free 127.0.0.1 port in its own process group (nothing
+  else is contacted), waited for until ``/_stcore/health`` answers; ``stop()`` ends the group.
+- ``launch_chromium``: Debian's ``/usr/bin/chromium`` through playwright (``playwright install``
+  cannot download browsers here), headless, with the flags below.
+- ``wait_for_app`` / ``wait_for_app_async``: until the script run finished and the main block
+  rendered, for a short settle time in a row (a rerun that a click starts a few ms later is not
+  mistaken for the end of it).
+- ``assert_no_exception``: no ``stException`` box on the page.
+- ``is_subpage_probe``: the two 404s of Streamlit's own when a sub-page URL is opened directly.
+- ``rss_mb`` / ``cpu_s``: a process's memory and CPU from ``/proc``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+STARTUP_TIMEOUT_S = 90.0
+HEADING = re.compile(r"Step (\d+) of (\d+)")   # the stepper's heading
+DEFAULT_TIMEOUT_MS = 30_000
+
+_APP_DONE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+             ':is([data-test-script-state="notRunning"],'
+             ' [data-test-script-state="compilationError"])')
+_RUNNING = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
+_MAIN = '[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]'
+DONE_JS = (f"() => !!document.querySelector({_APP_DONE!r}) && "
+           f"!document.querySelector({_RUNNING!r}) && !!document.querySelector({_MAIN!r})")
+STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+            " return a ? [a.dataset.testScriptState, a.dataset.testConnectionState] : null; }")
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS of /proc/<pid>/status); nan if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class Server:
+    """``streamlit run`` on 127.0.0.1 in its own process group; ``stop()`` ends that group.
+
+    Raises ``RuntimeError`` (with the log's tail) when it exits or does not answer within
+    ``startup_s``. Usable as a context manager.
+    """
+
+    def __init__(self, app: Path = APP, extra: list[str] | None = None,
+                 startup_s: float = STARTUP_TIMEOUT_S) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-server-"))
+        self.out_log, self.err_log = self.logdir / "out.log", self.logdir / "err.log"
+        python = REPO / ".venv" / "bin" / "python"
+        cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run",
+               str(app), "--server.port", str(self.port), "--server.address", "127.0.0.1",
+               "--server.headless", "true", *(extra or [])]
+        with open(self.out_log, "wb") as out, open(self.err_log, "wb") as err:
+            self.proc = subprocess.Popen(cmd, cwd=REPO,  # so that .streamlit/config.toml applies
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         start_new_session=True,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + startup_s
+        while True:                                   # bounded by startup_s
+            if self.proc.poll() is not None:
+                tail = self.log_tail()
+                self.stop()
+                raise RuntimeError(f"streamlit exited with code {self.proc.returncode} during "
+                                   f"startup:\n{tail}")
+            try:
+                with urllib.request.urlopen(self.base + "/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                tail = self.log_tail()
+                self.stop()
+                raise RuntimeError(f"streamlit did not answer {self.base}/_stcore/health within "
+                                   f"{startup_s:.0f} s:\n{tail}")
+            time.sleep(0.25)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def rss(self) -> float:
+        return rss_mb(self.proc.pid)
+
+    def log_tail(self, n: int = 40) -> str:
+        """The last ``n`` lines of the server's stderr and stdout."""
+        parts = []
+        for path in (self.err_log, self.out_log):
+            try:
+                parts.append(path.read_text(errors="replace"))
+            except OSError:
+                pass
+        return "\n".join("\n".join(parts).splitlines()[-n:]) or "<no output>"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # proc.pid leads its own group
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.logdir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+def launch_chromium(chromium):
+    """``playwright.chromium`` (sync or async API) launched on Debian's Chromium, headless."""
+    return chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def wait_for_app(page, timeout_ms: int = DEFAULT_TIMEOUT_MS, settle_ms: int = 300) -> None:
+    """Until the script run finished and the main block rendered, ``settle_ms`` in a row
+    (playwright's sync API)."""
+    page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    since: float | None = None
+    while True:                                       # bounded by timeout_ms
+        now = time.monotonic()
+        if page.evaluate(DONE_JS):
+            since = now if since is None else since
+            if now - since >= settle_ms / 1000:
+                return
+        else:
+            since = None
+        if now > deadline:
+            raise TimeoutError(f"Streamlit app not finished after {timeout_ms} ms "
+                               f"(stApp script/connection state: {page.evaluate(STATE_JS)})")
+        page.wait_for_timeout(50)
+
+
+async def wait_for_app_async(page, timeout_s: float, settle_s: float = 0.2) -> None:
+    """``wait_for_app`` for playwright's async API (the load benchmarks)."""
+    deadline = time.monotonic() + timeout_s
+    since = None
+    while True:                                       # bounded by timeout_s
+        now = time.monotonic()
+        if await page.evaluate(DONE_JS):
+            since = now if since is None else since
+            if now - since >= settle_s:
+                return
+        else:
+            since = None
+        if now > deadline:
+            raise TimeoutError(f"app not finished after {timeout_s:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+def assert_no_exception(page) -> None:
+    """Fail if Streamlit rendered an exception box (``st.exception`` or an uncaught error)."""
+    boxes = page.locator('[data-testid="stException"]')
+    if boxes.count():
+        texts = "\n---\n".join(t.strip() for t in boxes.all_inner_texts())
+        raise AssertionError(f"Streamlit shows {boxes.count()} exception(s):\n{texts}")
+
+
+# Opening a sub-page URL directly (e.g. /Units) makes Streamlit's frontend probe
+# /Units/_stcore/health and /Units/_stcore/host-config first; both 404 and are harmless.
+_PROBES = ("_stcore/health", "_stcore/host-config")
+FAILED_404 = "Failed to load resource: the server responded with a status of 404"
+
+
+def is_subpage_probe(url: str, base: str, opened_paths: set[str]) -> bool:
+    """True for exactly those two 404s below a sub-page path that the page opened."""
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" != base or parts.query:
+        return False
+    return any(
+        parts.path == f"{opened.rstrip('/')}/{probe}"
+        for opened in opened_paths
+        if opened.strip("/")  # a sub-page, not the root
+        for probe in _PROBES
+    )
