@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -83,11 +84,12 @@ class Server:
     """``streamlit run`` on 127.0.0.1 in its own process group; ``stop()`` ends that group.
 
     Raises ``RuntimeError`` (with the log's tail) when it exits or does not answer within
-    ``startup_s``. Usable as a context manager.
+    ``startup_s``. ``memory_cap`` (bytes) limits the server's address space (RLIMIT_AS), as a
+    host with that much memory would. Usable as a context manager.
     """
 
     def __init__(self, app: Path = APP, extra: list[str] | None = None,
-                 startup_s: float = STARTUP_TIMEOUT_S) -> None:
+                 startup_s: float = STARTUP_TIMEOUT_S, memory_cap: int | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-server-"))
@@ -96,10 +98,14 @@ class Server:
         cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run",
                str(app), "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.headless", "true", *(extra or [])]
+        def cap() -> None:  # in the child: a server with at most this much address space
+            resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
+
         with open(self.out_log, "wb") as out, open(self.err_log, "wb") as err:
             self.proc = subprocess.Popen(cmd, cwd=REPO,  # so that .streamlit/config.toml applies
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                          start_new_session=True,
+                                         preexec_fn=cap if memory_cap else None,
                                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + startup_s
         while True:                                   # bounded by startup_s
