@@ -119,10 +119,8 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
         # c_t = f * c_{t-1} + i * g
         if coupled:                                   # f = 1 - i:  c_t = c + i (g - c)
             add(c, mul(i, g - c, out=ig), out=c_t)
-        elif one_i and one_f:                         # i = f = 1
-            add(c, g, out=c_t)
-        elif one_i:                                   # i = 1
-            add(mul(f, c, out=c_t), g, out=c_t)
+        elif one_i:                                   # i = 1 (and f = 1: c_t = c + g)
+            add(c if one_f else mul(f, c, out=c_t), g, out=c_t)
         elif one_f:                                   # f = 1
             add(c, mul(i, g, out=ig), out=c_t)
         else:
