@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstm_viz.core import TITLES, Recurrent, Trace, is_lstm
+from lstm_viz.core import variant as variant_row
 from lstm_viz.errors import InputError
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.training.tasks import TASKS, get_task
@@ -227,7 +228,7 @@ def torch_call(rec: Recurrent, batch_first: bool | None = None) -> str:
         args.append("bidirectional=True")
     if c.proj_size:
         args.append(f"proj_size={c.proj_size}")
-    cls = {"vanilla": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}.get(c.variant)
+    cls = variant_row(c.variant).torch_class
     if cls is None:
         return f"make_torch_model({c.variant!r}, " + ", ".join(args) + ")"
-    return f"{cls}(" + ", ".join(args) + ")"
+    return f"nn.{cls}(" + ", ".join(args) + ")"

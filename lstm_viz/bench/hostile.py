@@ -311,13 +311,14 @@ def main(argv: list[str] | None = None) -> None:
 
 def bench_limits() -> None:
     """infer_config on 30,000 layers (refused, and with the layer limit lifted: linear), and
-    what one step costs at the limits (the derivation of MAX_PARAMS in lstm_viz.files.loaders)."""
+    what one step costs at the limits (the derivation of MAX_PARAMS in
+    lstm_viz.files.model_config)."""
     import time
     from unittest import mock
 
     from lstm_viz.core import Recurrent
     from lstm_viz.errors import InputError
-    from lstm_viz.files import loaders
+    from lstm_viz.files import loaders, model_config
 
     one, bias = np.zeros((1, 1), np.float32), np.zeros(1, np.float32)
     for layers in (3_000, 30_000):
@@ -331,7 +332,7 @@ def bench_limits() -> None:
         except InputError:
             pass
         refused = time.perf_counter() - t0
-        with mock.patch.object(loaders, "MAX_LAYERS", 10**6):
+        with mock.patch.object(model_config, "MAX_LAYERS", 10**6):
             t0 = time.perf_counter()
             loaders.infer_config(state)
             lifted = time.perf_counter() - t0

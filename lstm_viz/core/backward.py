@@ -12,7 +12,7 @@ import numpy as np
 
 from .activations import dsigmoid, dtanh
 from .forward import Weights, _order
-from .variants import BLOCKS
+from .variants import variant as variant_row
 
 
 def shifted(a: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
@@ -45,14 +45,16 @@ def lstm_layer_backward(q: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray,
                         dY: np.ndarray, w: Weights, variant: str, reverse: bool = False):
     """BPTT through the LSTM family. q: the forward quantities of ``lstm_layer``."""
     T, B, H = q["c"].shape
-    blocks = BLOCKS[variant]
+    row = variant_row(variant)
+    blocks = row.blocks
     col = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(blocks)}
     i, f, g, o, c = q["i"], q["f"], q["g"], q["o"], q["c"]
     c_prev = shifted(c, c0, reverse)
     h_prev = shifted(q["h"], h0, reverse)
-    act = c if variant == "noaf" else np.tanh(c)      # what o multiplies
-    dact = np.ones_like(c) if variant == "noaf" else dtanh(act)
-    dg_dz = np.ones_like(g) if variant == "niaf" else dtanh(g)
+    linear_c = row.output_activation == "identity"
+    act = c if linear_c else np.tanh(c)               # what o multiplies
+    dact = np.ones_like(c) if linear_c else dtanh(act)
+    dg_dz = np.ones_like(g) if row.input_activation == "identity" else dtanh(g)
     p_i, p_f, p_o = (None, None, None) if w.peephole is None else w.peephole
 
     dZ = np.zeros((T, B, len(blocks) * H), dtype=c.dtype)
@@ -73,7 +75,7 @@ def lstm_layer_backward(q: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray,
         # c = f c_prev + i g
         if "i" in col:
             di = dc * g[t]
-            if variant == "cifg":                     # f = 1 - i
+            if row.coupled:                           # f = 1 - i
                 di -= dc * c_prev[t]
             dz[:, col["i"]] = di * dsigmoid(i[t])
         if "f" in col:

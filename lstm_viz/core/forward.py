@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .variants import BLOCKS
+from .variants import variant as variant_row
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
 
     x: (T, B, I), h0: (B, R), c0: (B, H). Returns i, f, g, o, c, h (and m with a projection) and
     the pre-activations z_<gate> of the variant's blocks, each (T, B, units). A gate the variant
-    lacks holds its constant (cifg: f = 1 - i; nig: i = 1; nfg: f = 1; nog: o = 1).
+    lacks holds its constant (``coupled``: f = 1 - i; ``fixed`` gates: 1). Every rule comes from
+    the variant's row of the table (``fixed``, ``coupled``, the activations, ``peephole``).
 
     Inside the loop the gate rows are reordered so that the σ gates (i, f, o) come first and g last,
     and the σ rows are scaled by 1/2 (exact in floating point): then one ``tanh`` over the whole
@@ -58,7 +59,8 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     H = c0.shape[1]
     R = w.weight_hh.shape[1]
     dt = x.dtype
-    blocks = BLOCKS[variant]
+    row = variant_row(variant)
+    blocks = row.blocks
     sig = [k for k in ("i", "f", "o") if k in blocks]
     order = [*sig, "g"]                               # internal row order: σ gates, then g
     col = {k: slice(j * H, (j + 1) * H) for j, k in enumerate(order)}
@@ -99,8 +101,9 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
         per_step = [a[::-1] for a in per_step]
 
     dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
-    peephole, cifg, niaf = variant == "peephole", variant == "cifg", variant == "niaf"
-    nfg, nig, nog, noaf = variant == "nfg", variant == "nig", variant == "nog", variant == "noaf"
+    peephole, coupled = row.peephole, row.coupled
+    linear_g, linear_c = row.input_activation == "identity", row.output_activation == "identity"
+    one_i, one_f, one_o = ("i" in row.fixed), ("f" in row.fixed), ("o" in row.fixed)
     h, c = h0, c0
     for z, a, a_s, z_g, i, f, g, o, z_i, z_f, z_o, c_t, m_t, h_t in zip(*per_step, strict=True):
         dot(h, Whh_T, out=hz)
@@ -111,14 +114,14 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
         tanh(z, out=a)                                # tanh(z/2) for σ rows, tanh(z_g) for g
         mul(a_s, 0.5, out=a_s)                        # σ(z) = 0.5 tanh(z/2) + 0.5
         add(a_s, 0.5, out=a_s)
-        if niaf:                                      # g = z_g
+        if linear_g:                                  # g = z_g
             g[...] = z_g
         # c_t = f * c_{t-1} + i * g
-        if cifg:                                      # f = 1 - i:  c_t = c + i (g - c)
+        if coupled:                                   # f = 1 - i:  c_t = c + i (g - c)
             add(c, mul(i, g - c, out=ig), out=c_t)
-        elif nig:                                     # i = 1
-            add(mul(f, c, out=c_t), g, out=c_t)
-        elif nfg:                                     # f = 1
+        elif one_i:                                   # i = 1 (and f = 1: c_t = c + g)
+            add(c if one_f else mul(f, c, out=c_t), g, out=c_t)
+        elif one_f:                                   # f = 1
             add(c, mul(i, g, out=ig), out=c_t)
         else:
             add(mul(f, c, out=c_t), mul(i, g, out=ig), out=c_t)
@@ -127,9 +130,9 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
             tanh(z_o, out=o)
             mul(o, 0.5, out=o)
             add(o, 0.5, out=o)
-        # h_t = o * tanh(c_t)   (noaf: o * c_t; nog: o = 1), then the projection h_t = W_hr m_t
-        act = c_t if noaf else tanh(c_t, out=tc)
-        if nog:
+        # h_t = o * tanh(c_t)   (identity: o * c_t; o fixed: o = 1), then h_t = W_hr m_t
+        act = c_t if linear_c else tanh(c_t, out=tc)
+        if one_o:
             m_t[...] = act
         else:
             mul(o, act, out=m_t)
@@ -140,7 +143,7 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     Z[:, :, :S] *= 2.0                                # undo the halving: the real z of σ gates
     out = {k: A[:, :, col[k]] for k in blocks}
     out.update({f"z_{k}": Z[:, :, col[k]] for k in blocks})
-    if cifg:
+    if coupled:
         out["f"] = 1.0 - out["i"]
     for k in ("i", "f", "o"):
         out.setdefault(k, np.ones((T, B, H), dtype=dt))

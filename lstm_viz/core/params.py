@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .variants import BLOCKS, is_lstm
+from .variants import BLOCKS, is_lstm, variant
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def param_shapes(cfg: Config) -> dict[str, tuple[int, ...]]:
                 shapes[f"bias_hh_{s}"] = (cfg.gate_rows,)
             if cfg.proj_size > 0:
                 shapes[f"weight_hr_{s}"] = (cfg.proj_size, H)
-            if cfg.variant == "peephole":
+            if variant(cfg.variant).peephole:
                 shapes[f"weight_peephole_{s}"] = (3, H)
     return shapes
 

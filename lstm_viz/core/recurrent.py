@@ -10,7 +10,7 @@ from .backward import gru_layer_backward, lstm_layer_backward, rnn_layer_backwar
 from .forward import Weights, gru_layer, lstm_layer, rnn_layer
 from .params import Config, check_config, init_params, param_shapes, suffix
 from .trace import Gradients, Trace
-from .variants import check_variant, is_lstm
+from .variants import check_variant, is_lstm, torch_variants, variant
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -115,17 +115,18 @@ class Recurrent:
         """A copy of a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` (or a reference module carrying a
         ``variant`` attribute): configuration, weights and dtype."""
         kind = type(module).__name__
-        variant = getattr(module, "variant", None) or {"LSTM": "vanilla", "GRU": "gru",
-                                                       "RNN": "rnn"}.get(kind)
-        if variant is None:
-            raise ValueError(f"cannot convert a {kind}: expected torch.nn.LSTM, GRU or RNN")
+        native = torch_variants()
+        name = getattr(module, "variant", None) or native.get(kind)
+        if name is None:
+            raise ValueError(f"cannot convert a {kind}: expected one of "
+                             f"{', '.join('torch.nn.' + k for k in native)}")
         if kind == "RNN" and getattr(module, "nonlinearity", "tanh") != "tanh":
             raise ValueError("only the tanh RNN is supported, not nonlinearity='relu'")
         state = {k: _to_numpy(v) for k, v in module.state_dict().items()}
         dtype = next(iter(state.values())).dtype
         return cls.from_state_dict(state, module.input_size, module.hidden_size,
                                    module.num_layers, module.bias, module.batch_first,
-                                   module.bidirectional, getattr(module, "proj_size", 0), variant,
+                                   module.bidirectional, getattr(module, "proj_size", 0), name,
                                    dtype=dtype, dropout=getattr(module, "dropout", 0.0))
 
     def weights(self, layer: int, direction: int) -> Weights:
@@ -147,6 +148,7 @@ class Recurrent:
         cfg = self.config
         x, unbatched = self._time_major(x)
         h0, c0 = self._initial_state(hx, x.shape[1], unbatched)
+        family = variant(cfg.variant).family
         steps: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         inputs = []
         layer_in = x
@@ -156,9 +158,9 @@ class Recurrent:
             for d in range(cfg.num_directions):
                 k = layer * cfg.num_directions + d
                 w = self.weights(layer, d)
-                if is_lstm(cfg.variant):
+                if family == "lstm":
                     q = lstm_layer(layer_in, h0[k], c0[k], w, cfg.variant, reverse=d == 1)
-                elif cfg.variant == "gru":
+                elif family == "gru":
                     q = gru_layer(layer_in, h0[k], w, reverse=d == 1)
                 else:
                     q = rnn_layer(layer_in, h0[k], w, reverse=d == 1)
@@ -183,9 +185,10 @@ class Recurrent:
         """About how many bytes ``trace`` keeps for ``steps`` steps (to refuse what won't fit)."""
         c = self.config
         H, R, G = c.hidden_size, c.real_hidden_size, c.gate_rows
-        if is_lstm(c.variant):   # z and the gates (G each), c, h, m, the missing gate's constant
+        family = variant(c.variant).family
+        if family == "lstm":     # z and the gates (G each), c, h, m, the missing gate's constant
             per_step = 2 * G + H + R + (H if c.proj_size else 0) + (4 * H - G)
-        elif c.variant == "gru":  # r, z, n, h, W_hn h + b_hn
+        elif family == "gru":    # r, z, n, h, W_hn h + b_hn
             per_step = 3 * H + 2 * H
         else:
             per_step = H
@@ -204,6 +207,7 @@ class Recurrent:
         dY, _ = self._time_major(d_output, expected_features=d_output.shape[-1],
                                  unbatched=trace.unbatched)
         R = cfg.real_hidden_size
+        family = variant(cfg.variant).family
         params: dict[str, np.ndarray] = {}
         steps: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         for layer in reversed(range(cfg.num_layers)):
@@ -213,10 +217,10 @@ class Recurrent:
                 k = layer * cfg.num_directions + d
                 q, w = trace.steps[(layer, d)], self.weights(layer, d)
                 dYd = dY[:, :, d * R:(d + 1) * R]
-                if is_lstm(cfg.variant):
+                if family == "lstm":
                     g, dx, s = lstm_layer_backward(q, x, trace.h0[k], trace.c0[k], dYd, w,
                                                    cfg.variant, reverse=d == 1)
-                elif cfg.variant == "gru":
+                elif family == "gru":
                     g, dx, s = gru_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1)
                 else:
                     g, dx, s = rnn_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1)

@@ -3,16 +3,19 @@
 Greff et al. 2017, "LSTM: A Search Space Odyssey", define the LSTM variants; their "vanilla" has
 peepholes, which here is ``"peephole"``. ``"vanilla"`` is ``torch.nn.LSTM``.
 
-Adding a variant: one row here, its rule in the forward and backward steps where the row's fields
-do not already say it (``forward.lstm_layer``, ``backward.lstm_layer_backward``), and, if torch has
-no module for it, nothing more: the torch reference (``lstm_viz.torchref``) builds its cell from
-the same row. Everything else (loaders, equations, explanations, the diagram, the pages, the
-tests) reads this table.
+Adding a variant: one row here. The forward and backward steps (``forward.lstm_layer``,
+``backward.lstm_layer_backward``) and the torch reference (``lstm_viz.torchref``) build the cell
+from the row's fields (``fixed``, ``coupled``, the two activations, ``peephole``); only a rule no
+field says yet needs a new field and its line in those three places. The parity tests parametrise
+over ``VARIANTS``, so the new row is checked against torch at once. Everything else (loaders,
+equations, explanations, the diagram, the pages, the tests) reads this table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+ACTIVATIONS = ("tanh", "identity")     # of the candidate g and of c in h = o * act(c)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,24 @@ class Variant:
     torch_class: str | None = None     # torch.nn.<class> that computes it, or None
     paper: str = ""                    # where it comes from
     derived: dict[str, str] = field(default_factory=dict)   # gate -> its rule, for people
+
+    def __post_init__(self) -> None:
+        """A row whose fields contradict each other is a mistake in the table: fail at import."""
+        if self.family not in ("lstm", "gru", "rnn"):
+            raise ValueError(f"variant {self.name!r}: unknown family {self.family!r}")
+        for act in (self.input_activation, self.output_activation):
+            if act not in ACTIVATIONS:
+                raise ValueError(f"variant {self.name!r}: unknown activation {act!r}")
+        if self.family != "lstm":
+            return
+        if not set(self.fixed) <= {"i", "f", "o"} or (self.coupled and "f" in self.fixed):
+            raise ValueError(f"variant {self.name!r}: only i, f, o can be fixed; f once")
+        held = {*self.fixed, *(("f",) if self.coupled else ())}
+        if self.blocks != tuple(k for k in "ifgo" if k not in held):
+            raise ValueError(f"variant {self.name!r}: blocks {self.blocks} do not match the "
+                             f"gates it computes (fixed {self.fixed}, coupled {self.coupled})")
+        if self.coupled and "i" in self.fixed:
+            raise ValueError(f"variant {self.name!r}: f = 1 - i needs a computed i")
 
     @property
     def is_lstm(self) -> bool:
@@ -84,6 +105,11 @@ def variant(name: str) -> Variant:
         return TABLE[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown variant {name!r}; choose one of {', '.join(VARIANTS)}") from None
+
+
+def torch_variants() -> dict[str, str]:
+    """torch.nn class name -> the variant it computes ("LSTM" -> the torch.nn.LSTM row)."""
+    return {v.torch_class: n for n, v in TABLE.items() if v.torch_class is not None}
 
 
 def check_variant(name: str) -> str:

@@ -1,7 +1,7 @@
 """Bounds on an uploaded weights file, checked before anything big is allocated.
 
-`lstm_viz.files.loaders.load_state_dict_file` calls these. Each one raises `InputError` with one
-sentence, or returns quietly; the limits are passed in (they live in `lstm_viz.files.loaders`).
+`lstm_viz.files.weights.load_state_dict_file` calls these. Each one raises `InputError` with one
+sentence, or returns quietly; the limits are passed in (they live in `lstm_viz.files.model_config`).
 
 - `check_torch_zip`: a torch.save zip archive, from its directory alone: TorchScript archives
   (torch.jit.save) and compressed members that unpack far beyond the upload (torch writes its

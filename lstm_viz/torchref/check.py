@@ -1,8 +1,8 @@
 """A visible match with torch: run the same weights through torch and report the largest gap.
 
-``torch_match(model, x)`` builds the equivalent torch module (``torch.nn.LSTM`` / ``GRU`` / ``RNN``
-for vanilla / gru / rnn, :func:`lstm_viz.torchref.reference.make_torch_model` for the other
-variants),
+``torch_match(model, x)`` builds the equivalent torch module (the ``torch_class`` of the variant's
+row of the table, ``torch.nn.LSTM`` / ``GRU`` / ``RNN``, else the reference module of
+:func:`lstm_viz.torchref.reference.make_torch_model`),
 loads the model's weights, runs both and reports max |Δh| over the output and h_n (and |Δc| over
 c_n). torch is imported lazily, inside the function: without torch the check says so instead of
 failing.
@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from lstm_viz.core import Recurrent, Trace, is_lstm
+from lstm_viz.core import TABLE, Recurrent, Trace, is_lstm
 
 NOT_INSTALLED = "torch is not installed here: no check against it"
 
-_NATIVE = {"vanilla": "torch.nn.LSTM", "gru": "torch.nn.GRU", "rnn": "torch.nn.RNN"}
+# variant -> the torch module that computes it, from the table's torch_class column
+_NATIVE = {name: f"torch.nn.{v.torch_class}" for name, v in TABLE.items() if v.torch_class}
 
 CHECK_STEPS = 2_000     # trace_match runs torch over at most this many steps (per direction)
 

@@ -4,10 +4,12 @@ Used by the tests (the reference the NumPy core is checked against, gradients by
 the training code (:func:`make_torch_model`). Clarity over speed: :class:`ReferenceLSTM` is a plain
 Python loop over time.
 
-``make_torch_model`` returns torch's own ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` for ``"vanilla"``,
-``"gru"`` and ``"rnn"``, and a :class:`ReferenceLSTM` for the other LSTM variants.
-:class:`ReferenceLSTM` itself implements all ten variants (so the tests can also record per-step
-quantities of vanilla, gru and rnn: see :func:`reference_from_torch` and ``ReferenceLSTM.record``).
+``make_torch_model`` returns torch's own module for a variant whose row of the table
+(``lstm_viz.core.variants.TABLE``) names a ``torch_class`` (``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``),
+and a :class:`ReferenceLSTM` for the others. :class:`ReferenceLSTM` builds every variant of the
+table from its row (blocks, fixed and coupled gates, activations, peepholes), so a new row is
+covered without an edit here, and it also records the per-step quantities of the torch-native
+ones: see :func:`reference_from_torch` and ``ReferenceLSTM.record``.
 """
 
 from __future__ import annotations
@@ -17,37 +19,27 @@ import math
 import torch
 from torch import nn
 
-VARIANTS = ("vanilla", "peephole", "cifg", "nig", "nfg", "nog", "niaf", "noaf", "gru", "rnn")
+from lstm_viz.core.variants import VARIANTS, Variant, torch_variants
+from lstm_viz.core.variants import variant as variant_row
 
-LSTM_VARIANTS = ("vanilla", "peephole", "cifg", "nig", "nfg", "nog", "niaf", "noaf")
-
-# Gate blocks stacked in the weight rows, in order (SPEC §1).
-GATE_BLOCKS: dict[str, tuple[str, ...]] = {
-    "vanilla": ("i", "f", "g", "o"),
-    "peephole": ("i", "f", "g", "o"),
-    "cifg": ("i", "g", "o"),
-    "nig": ("f", "g", "o"),
-    "nfg": ("i", "g", "o"),
-    "nog": ("i", "f", "g"),
-    "niaf": ("i", "f", "g", "o"),
-    "noaf": ("i", "f", "g", "o"),
-    "gru": ("r", "z", "n"),
-    "rnn": ("h",),
-}
+_ACTIVATION = {"tanh": torch.tanh, "identity": lambda z: z}   # the row's activation names
 
 
 def _check_config(variant: str, input_size: int, hidden_size: int, num_layers: int,
-                  proj_size: int) -> None:
+                  proj_size: int) -> Variant:
+    """The variant's row of the table; ``ValueError`` for what torch would refuse."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    row = variant_row(variant)
     if input_size < 1 or hidden_size < 1 or num_layers < 1:
         raise ValueError("input_size, hidden_size and num_layers must be at least 1")
     if proj_size < 0:
         raise ValueError("proj_size must be >= 0")
-    if proj_size and variant not in LSTM_VARIANTS:
+    if proj_size and not row.is_lstm:
         raise ValueError(f"proj_size is only supported for the LSTM family, not {variant!r}")
     if proj_size >= hidden_size and proj_size:
         raise ValueError("proj_size has to be smaller than hidden_size")
+    return row
 
 
 class ReferenceLSTM(nn.Module):
@@ -75,7 +67,7 @@ class ReferenceLSTM(nn.Module):
                  proj_size: int = 0, dtype: torch.dtype = torch.float32,
                  seed: int | None = None) -> None:
         super().__init__()
-        _check_config(variant, input_size, hidden_size, num_layers, proj_size)
+        self.row = _check_config(variant, input_size, hidden_size, num_layers, proj_size)
         self.variant = variant
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -85,7 +77,7 @@ class ReferenceLSTM(nn.Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         self.record: dict[tuple[str, int, int], list[torch.Tensor]] | None = None
-        blocks = len(GATE_BLOCKS[variant])
+        blocks = len(self.row.blocks)
         real_hidden = proj_size or hidden_size
         num_directions = 2 if bidirectional else 1
         for layer in range(num_layers):
@@ -99,7 +91,7 @@ class ReferenceLSTM(nn.Module):
                                ("bias_hh", (blocks * hidden_size,))]
                 if proj_size:
                     shapes.append(("weight_hr", (proj_size, hidden_size)))
-                if variant == "peephole":
+                if self.row.peephole:
                     shapes.append(("weight_peephole", (3, hidden_size)))
                 for name, shape in shapes:
                     self.register_parameter(name + sfx,
@@ -128,7 +120,7 @@ class ReferenceLSTM(nn.Module):
 
     @property
     def is_lstm(self) -> bool:
-        return self.variant in LSTM_VARIANTS
+        return self.row.is_lstm
 
     def retain_grads(self) -> None:
         """Call ``retain_grad`` on every recorded per-step tensor that requires grad."""
@@ -171,16 +163,16 @@ class ReferenceLSTM(nn.Module):
             zx = zx + getattr(self, "bias_ih" + sfx)
             zh = zh + getattr(self, "bias_hh" + sfx)
         hs = self.hidden_size
-        blocks = GATE_BLOCKS[self.variant]
+        row = self.row
 
-        if self.variant == "rnn":
+        if row.family == "rnn":
             z = zx + zh
             h_new = torch.tanh(z)
             rec("z_h", z)
             rec("h", h_new)
             return h_new, None
 
-        if self.variant == "gru":
+        if row.family == "gru":
             zr = zx[:, 0:hs] + zh[:, 0:hs]
             zz = zx[:, hs:2 * hs] + zh[:, hs:2 * hs]
             r = torch.sigmoid(zr)
@@ -192,25 +184,26 @@ class ReferenceLSTM(nn.Module):
                 rec(name, value)
             return h_new, None
 
+        # the LSTM family, every rule from the row: blocks, fixed / coupled gates, activations
         zsum = zx + zh
-        pre = {name: zsum[:, k * hs:(k + 1) * hs] for k, name in enumerate(blocks)}
+        pre = {name: zsum[:, k * hs:(k + 1) * hs] for k, name in enumerate(row.blocks)}
         assert c is not None
-        if self.variant == "peephole":
+        if row.peephole:
             p = getattr(self, "weight_peephole" + sfx)
             pre["i"] = pre["i"] + p[0] * c
             pre["f"] = pre["f"] + p[1] * c
         one = torch.ones_like(c)
         i = torch.sigmoid(pre["i"]) if "i" in pre else one
-        if self.variant == "cifg":
+        if row.coupled:
             f = 1 - i
         else:
             f = torch.sigmoid(pre["f"]) if "f" in pre else one
-        g = pre["g"] if self.variant == "niaf" else torch.tanh(pre["g"])
+        g = _ACTIVATION[row.input_activation](pre["g"])
         c_new = f * c + i * g
-        if self.variant == "peephole":
+        if row.peephole:
             pre["o"] = pre["o"] + p[2] * c_new
         o = torch.sigmoid(pre["o"]) if "o" in pre else one
-        m = o * c_new if self.variant == "noaf" else o * torch.tanh(c_new)
+        m = o * _ACTIVATION[row.output_activation](c_new)
         h_new = m @ getattr(self, "weight_hr" + sfx).T if self.proj_size else m
         for gate in ("i", "f", "g", "o"):
             if gate in pre:
@@ -298,7 +291,9 @@ class ReferenceLSTM(nn.Module):
 
 
 def _torch_class(variant: str) -> type[nn.Module] | None:
-    return {"vanilla": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}.get(variant)
+    """torch's own module for the variant (the row's ``torch_class``), or None."""
+    name = variant_row(variant).torch_class
+    return None if name is None else getattr(nn, name)
 
 
 def make_torch_model(variant: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -317,9 +312,9 @@ def make_torch_model(variant: str, input_size: int, hidden_size: int, num_layers
                              proj_size=proj_size, dtype=dtype, seed=seed)
     kwargs = dict(num_layers=num_layers, bias=bias, batch_first=batch_first,
                   bidirectional=bidirectional, dtype=dtype)
-    if variant == "vanilla":
+    if cls is nn.LSTM:
         kwargs["proj_size"] = proj_size
-    if variant == "rnn":
+    if cls is nn.RNN:
         kwargs["nonlinearity"] = "tanh"
     module = cls(input_size, hidden_size, **kwargs)
     if seed is not None:
@@ -335,14 +330,11 @@ def torch_variant(module: nn.Module) -> str:
     """The SPEC variant name of a torch module (nn.LSTM / GRU / RNN or ReferenceLSTM)."""
     if isinstance(module, ReferenceLSTM):
         return module.variant
-    if isinstance(module, nn.LSTM):
-        return "vanilla"
-    if isinstance(module, nn.GRU):
-        return "gru"
-    if isinstance(module, nn.RNN):
-        if module.nonlinearity != "tanh":
-            raise ValueError("only tanh RNNs are supported")
-        return "rnn"
+    if isinstance(module, nn.RNN) and module.nonlinearity != "tanh":
+        raise ValueError("only tanh RNNs are supported")
+    for cls_name, name in torch_variants().items():
+        if isinstance(module, getattr(nn, cls_name)):
+            return name
     raise TypeError(f"not a recurrent module: {type(module).__name__}")
 
 

@@ -8,6 +8,7 @@ a ReferenceLSTM with the same weights that records every step's tensors.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from dataclasses import dataclass
@@ -18,18 +19,25 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_viz.core import Recurrent
-from lstm_viz.torchref.reference import (
-    GATE_BLOCKS,
+from lstm_viz.core import (
+    BLOCKS,
     LSTM_VARIANTS,
+    TABLE,
     VARIANTS,
+    Config,
+    Recurrent,
+    Variant,
+    param_shapes,
+)
+from lstm_viz.torchref.reference import (
     ReferenceLSTM,
     make_torch_model,
     reference_from_torch,
     torch_loop_lstm_trace,
 )
 
-NATIVE = ("vanilla", "gru", "rnn")  # the variants torch has, so Recurrent.from_torch applies
+# the variants torch has (a torch_class in the table), so Recurrent.from_torch applies
+NATIVE = tuple(name for name, row in TABLE.items() if row.torch_class)
 LOADS = ("from_torch", "state_dict_torch", "state_dict_numpy")
 
 # torch's own note that projected LSTMs bypass oneDNN: irrelevant here
@@ -84,7 +92,7 @@ def build_module(case: Case) -> torch.nn.Module:
                               num_layers=case.num_layers, bias=case.bias,
                               batch_first=case.batch_first, bidirectional=case.bidirectional,
                               proj_size=case.proj_size, dtype=case.torch_dtype, seed=case.seed)
-    if case.variant == "peephole":
+    if TABLE[case.variant].peephole:
         generator = torch.Generator().manual_seed(case.seed + 1)
         with torch.no_grad():
             for name, param in module.named_parameters():
@@ -177,11 +185,12 @@ def torch_run(module: torch.nn.Module, x: np.ndarray, hx, d_output: np.ndarray,
 
 
 def trace_names(case: Case) -> list[str]:
-    if case.variant == "rnn":
+    family = TABLE[case.variant].family
+    if family == "rnn":
         return ["h"]
-    if case.variant == "gru":
+    if family == "gru":
         return ["r", "z", "n", "h"]
-    names = ["i", "f", "g", "o", "c", "h"] + [f"z_{k}" for k in GATE_BLOCKS[case.variant]]
+    names = ["i", "f", "g", "o", "c", "h"] + [f"z_{k}" for k in BLOCKS[case.variant]]
     if case.proj_size:
         names.append("m")
     return names
@@ -347,8 +356,8 @@ def test_parity_hypothesis(case: Case) -> None:
 # --------------------------------------------------------------------------- the reference itself
 
 
-@pytest.mark.parametrize(("variant", "proj"), [("vanilla", 0), ("vanilla", 2), ("gru", 0),
-                                               ("rnn", 0)])
+@pytest.mark.parametrize(("variant", "proj"), [(v, p) for v in NATIVE
+                                               for p in ((0, 2) if TABLE[v].is_lstm else (0,))])
 def test_reference_matches_torch_modules(variant: str, proj: int) -> None:
     """The ReferenceLSTM behind the traces reproduces torch's own modules (and their grads)."""
     case = Case(variant, num_layers=2, bidirectional=True, proj_size=proj, with_hx=True, T=5)
@@ -371,14 +380,16 @@ def test_reference_matches_torch_modules(variant: str, proj: int) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_make_torch_model_kinds_names_and_seed(variant: str) -> None:
-    """torch's classes for vanilla / gru / rnn, else ReferenceLSTM; torch's init; seeded."""
-    expected_type = {"vanilla": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+    """torch's classes for the rows with a torch_class, else ReferenceLSTM; torch's init;
+    seeded."""
+    torch_class = TABLE[variant].torch_class
+    expected_type = ReferenceLSTM if torch_class is None else getattr(torch.nn, torch_class)
     proj = 2 if variant in LSTM_VARIANTS else 0
     kwargs = dict(num_layers=2, bidirectional=True, proj_size=proj, batch_first=True)
     a = make_torch_model(variant, 3, 4, seed=21, **kwargs)
     b = make_torch_model(variant, 3, 4, seed=21, **kwargs)
     c = make_torch_model(variant, 3, 4, seed=22, **kwargs)
-    assert isinstance(a, expected_type.get(variant, ReferenceLSTM))
+    assert isinstance(a, expected_type)
     assert (a.hidden_size, a.num_layers, a.bidirectional, a.batch_first) == (4, 2, True, True)
     for name, value in a.state_dict().items():
         assert value.dtype == torch.float32
@@ -389,7 +400,7 @@ def test_make_torch_model_kinds_names_and_seed(variant: str) -> None:
             assert float(value.abs().max()) <= 0.5 and not torch.equal(value, c.state_dict()[name])
     out, _ = a(torch.zeros(2, 5, 3))  # batch_first: (B, T, I)
     assert out.shape == (2, 5, 2 * (proj or 4))
-    if variant in ("gru", "rnn"):
+    if not TABLE[variant].is_lstm:
         with pytest.raises(ValueError):
             make_torch_model(variant, 3, 4, proj_size=2)
 
@@ -469,7 +480,7 @@ def test_seed_makes_initialisation_reproducible() -> None:
 @pytest.mark.parametrize("variant", NATIVE)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_from_torch_takes_config_weights_and_dtype(variant: str, dtype: torch.dtype) -> None:
-    proj = 2 if variant == "vanilla" else 0
+    proj = 2 if TABLE[variant].is_lstm else 0
     module = make_torch_model(variant, 3, 5, num_layers=2, bidirectional=True, bias=False,
                               batch_first=True, proj_size=proj, dtype=dtype, seed=3)
     model = Recurrent.from_torch(module)
@@ -491,7 +502,7 @@ def _strict_model(variant: str, **kwargs) -> tuple[Recurrent, dict[str, np.ndarr
     return model, {k: v.numpy().copy() for k, v in module.state_dict().items()}
 
 
-@pytest.mark.parametrize("variant", ["vanilla", "peephole", "cifg", "gru", "rnn"])
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("as_torch", [False, True])
 def test_load_state_dict_is_strict(variant: str, as_torch: bool) -> None:
     def convert(state: dict[str, np.ndarray]) -> dict:
@@ -558,7 +569,7 @@ def test_float32_huge_preactivations_stay_finite(variant: str) -> None:
     recorder.record = {}
     with torch.no_grad():
         recorder(torch.tensor(x))
-    z_name = {"rnn": "z_h", "gru": "z_r"}.get(variant, "z_g")
+    z_name = {"rnn": "z_h", "gru": "z_r"}.get(TABLE[variant].family, "z_g")
     assert float(recorder.recorded(z_name, 0, 0).abs().max()) > 1e3, "test not extreme enough"
 
     with warnings.catch_warnings():
@@ -580,7 +591,7 @@ def test_float32_huge_preactivations_stay_finite(variant: str) -> None:
     assert np.all(np.isfinite(grads.input))
 
 
-@pytest.mark.parametrize("variant", ["vanilla", "peephole", "gru", "rnn"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_float64_input_to_float32_model(variant: str) -> None:
     case = Case(variant, num_layers=2, dtype="float32", T=4, batch=2, seed=4)
     module = build_module(case)
@@ -597,3 +608,61 @@ def test_float64_input_to_float32_model(variant: str) -> None:
     for name, expected in ref.d_params.items():
         assert_backward(grads.params[name], expected, "float32", f"grads.params[{name!r}]")
 
+
+
+# --------------------------------------------------------------------------- the table is covered
+
+# The fields of a table row that change what a cell computes: the core (forward.py, backward.py)
+# and the torch reference (ReferenceLSTM._cell) read each of them. The others describe the row.
+RULE_FIELDS = {"family", "blocks", "fixed", "coupled", "input_activation", "output_activation",
+               "peephole", "torch_class"}
+DESCRIPTIVE_FIELDS = {"name", "title", "summary", "paper", "derived"}
+
+
+def test_every_row_of_the_table_has_parity_coverage() -> None:
+    """A new row of ``core.variants.TABLE`` is parity-tested without an edit here: the reference
+    builds it with the core's parameter names and shapes, the explicit cases and the hypothesis
+    strategy draw it, and torch's own class is used where the row names one."""
+    explicit = {case.variant for case in _explicit_cases()}
+    assert set(VARIANTS) == set(TABLE) and set(NATIVE) <= set(TABLE)
+    for name, row in TABLE.items():
+        assert name in explicit, f"variant {name!r} has no explicit parity case"
+        proj = 2 if row.is_lstm else 0
+        ref = ReferenceLSTM(name, 3, 4, num_layers=2, bidirectional=True, proj_size=proj,
+                            dtype=torch.float64)
+        shapes = param_shapes(Config(3, 4, 2, True, True, proj, name))
+        assert {k: tuple(v.shape) for k, v in ref.state_dict().items()} == shapes, name
+        module = make_torch_model(name, 3, 4)
+        expected = ReferenceLSTM if row.torch_class is None else getattr(torch.nn, row.torch_class)
+        assert type(module) is expected, name
+    fields = {f.name for f in dataclasses.fields(Variant)}
+    assert fields == RULE_FIELDS | DESCRIPTIVE_FIELDS, (
+        f"the table has new fields {sorted(fields - RULE_FIELDS - DESCRIPTIVE_FIELDS)}: make the "
+        "core and ReferenceLSTM read them, then list them here")
+
+
+def test_rows_with_the_same_weights_compute_different_cells() -> None:
+    """Rows whose parameters have the same names and shapes (vanilla, niaf and noaf; the 3-block
+    LSTM variants and gru) differ only by their rules: the core and the reference must both give
+    them different outputs on the same weights, so no rule of the table is silently ignored."""
+    x = np.random.default_rng(3).normal(size=(5, 2, 3))
+    groups: dict[tuple, list[str]] = {}
+    for name in VARIANTS:
+        groups.setdefault(tuple(param_shapes(Config(3, 4, variant=name)).items()), []).append(name)
+    pairs = 0
+    for names in groups.values():
+        state = make_torch_model(names[0], 3, 4, dtype=torch.float64, seed=1).state_dict()
+        outs = {}
+        for name in names:
+            ref = ReferenceLSTM(name, 3, 4, dtype=torch.float64)
+            ref.load_state_dict(state)
+            with torch.no_grad():
+                ref_out = ref(torch.tensor(x))[0].numpy()
+            core = Recurrent(3, 4, variant=name, dtype=np.float64).load_state_dict(state)
+            outs[name] = core(x)[0]
+            assert_forward(outs[name], ref_out, "float64", f"{name} output")
+        for k, a in enumerate(names):
+            for b in names[k + 1:]:
+                pairs += 1
+                assert not np.allclose(outs[a], outs[b]), f"{a} and {b} compute the same"
+    assert pairs > 0

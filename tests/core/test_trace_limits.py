@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_viz.core import VARIANTS, Recurrent
+from lstm_viz.core import VARIANTS, Recurrent, is_lstm
 from lstm_viz.errors import InputError
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.ui.trace_cache import TraceCache
@@ -13,7 +13,7 @@ from lstm_viz.workbench import MAX_TRACE_BYTES, Model, check_trace_size, run
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kw", [{}, {"num_layers": 2, "bidirectional": True}])
 def test_trace_nbytes_is_exact(variant, kw):
-    if variant in ("gru", "rnn") or not kw:
+    if not is_lstm(variant) or not kw:
         model = Recurrent(3, 6, variant=variant, seed=0, **kw)
     else:
         model = Recurrent(3, 6, variant=variant, seed=0, proj_size=2, **kw)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from lstm_viz.core import Recurrent, Trace
+from lstm_viz.core import VARIANTS, Recurrent, Trace, is_lstm
 from lstm_viz.files.exports import (
     CSV_HEADER,
     model_from_npz,
@@ -88,7 +88,7 @@ def test_npz_round_trip_is_exact(case):
         for d in range(dirs):
             for q in trace.names(layer, d):
                 assert back[f"l{layer}_d{d}_{q}"].shape[:2] == (9, case[5])
-    assert ("c_n" in back) == (case[0] not in ("gru", "rnn"))
+    assert ("c_n" in back) == is_lstm(case[0])
     if "c_n" in back:
         np.testing.assert_array_equal(back["c_n"], trace.h_n[1])
     assert str(back["variant"]) == case[0]
@@ -218,7 +218,7 @@ def test_csv_export_is_fast():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("variant", ["vanilla", "peephole", "gru"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_safetensors_round_trip(tmp_path, dtype, variant):
     from safetensors import safe_open
     from safetensors.numpy import load as st_load

@@ -25,7 +25,7 @@ from lstm_viz.bench.hostile import HOSTILE, build
 from lstm_viz.core import Recurrent
 from lstm_viz.core.params import Config, init_params
 from lstm_viz.errors import InputError
-from lstm_viz.files import loaders
+from lstm_viz.files import model_config, weights
 from lstm_viz.files.loaders import (
     MAX_FILE_ELEMENTS,
     MAX_HIDDEN,
@@ -168,7 +168,7 @@ def test_recompressed_real_weights_still_load() -> None:
 
 
 def test_unpacked_total_over_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loaders, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(weights, "MAX_UNPACKED_BYTES", 1000)
     data = torch_bytes({"weight_ih_l0": torch.zeros(4, 100)})
     assert "unpacks to" in one_sentence(load_state_dict_file, "m.pt", data)
 
@@ -213,7 +213,7 @@ def npy_member(shape: tuple[int, ...], descr: str, version: tuple[int, int] = (1
 
 def test_npz_is_bounded_by_the_floats_it_becomes(monkeypatch: pytest.MonkeyPatch) -> None:
     """int8 arrays are checked at 4 bytes a value (the float32 they become), not 1."""
-    monkeypatch.setattr(loaders, "MAX_UNPACKED_BYTES", 3000)
+    monkeypatch.setattr(weights, "MAX_UNPACKED_BYTES", 3000)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("weight_ih_l0.npy", npy_member((1000,), "|i1"))  # 1 KB stored, 4 KB as float
@@ -284,7 +284,7 @@ def test_infer_config_handles_30000_layers_without_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Lifted limit: the inference itself is linear (bench_hostile times it; ~1 s here)."""
-    monkeypatch.setattr(loaders, "MAX_LAYERS", 10**6)
+    monkeypatch.setattr(model_config, "MAX_LAYERS", 10**6)
     one, bias = np.zeros((1, 1), np.float32), np.zeros(1, np.float32)
     state = {}
     for k in range(30_000):
@@ -365,7 +365,7 @@ def test_refused_torch_file_leaves_nothing_alive(monkeypatch, gc_off) -> None:
     """A file refused after its tensors were loaded and partly converted: with the garbage
     collector off, every tensor and array it produced is freed once the error is handled."""
     made: list[weakref.ref] = []
-    real_load, real_convert = torch.load, loaders._to_float_array
+    real_load, real_convert = torch.load, weights._to_float_array
 
     def load(*args, **kwargs):
         obj = real_load(*args, **kwargs)
@@ -378,7 +378,7 @@ def test_refused_torch_file_leaves_nothing_alive(monkeypatch, gc_off) -> None:
         return arr
 
     monkeypatch.setattr(torch, "load", load)
-    monkeypatch.setattr(loaders, "_to_float_array", convert)
+    monkeypatch.setattr(weights, "_to_float_array", convert)
     sd = {k: v.clone() for k, v in torch.nn.LSTM(4, 64).state_dict().items()}
     sd["bias_hh_l0"][3] = float("nan")  # the last tensor: the others are converted by then
     data = torch_bytes(sd)
@@ -395,14 +395,14 @@ def test_refused_torch_file_leaves_nothing_alive(monkeypatch, gc_off) -> None:
 
 def test_refused_npz_leaves_nothing_alive(monkeypatch, gc_off) -> None:
     made: list[weakref.ref] = []
-    real_read = loaders._read_npz
+    real_read = weights._read_npz
 
     def read(label, data):
         out = real_read(label, data)
         made.extend(weakref.ref(v) for v in out.values())
         return out
 
-    monkeypatch.setattr(loaders, "_read_npz", read)
+    monkeypatch.setattr(weights, "_read_npz", read)
     buf = io.BytesIO()
     arrays = {"weight_ih_l0": np.zeros((8, 2), np.float32), "fc": np.zeros(3, np.complex64)}
     np.savez(buf, **arrays)

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save as save_safetensors
 
+from lstm_viz.core import BLOCKS, LSTM_VARIANTS, TABLE, VARIANTS
+from lstm_viz.core.variants import torch_variants
 from lstm_viz.errors import InputError
 from lstm_viz.files.loaders import (
     MAX_FEATURES,
@@ -647,6 +649,13 @@ class TestStateDictFile:
 # ============================================================================ infer_config
 
 
+# The variants of the table that a file cannot tell apart from torch's own modules.
+NATIVE = torch_variants()                  # "LSTM" -> its variant, "GRU" -> ..., "RNN" -> ...
+LIKE_LSTM = [v for v in LSTM_VARIANTS if len(BLOCKS[v]) == 4 and not TABLE[v].peephole]
+THREE_BLOCK_LSTM = [v for v in LSTM_VARIANTS if len(BLOCKS[v]) == 3]
+assert NATIVE["LSTM"] == LIKE_LSTM[0] and THREE_BLOCK_LSTM and len(BLOCKS[NATIVE["GRU"]]) == 3
+
+
 def torch_module(family: str, **kw) -> torch.nn.Module:
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[family]
     return cls(**kw)
@@ -670,7 +679,7 @@ CONFIGS = [
 def expected_config(family: str, kw: dict) -> dict:
     return {
         "variant_family": family,
-        "variant": {"lstm": "vanilla", "gru": "gru", "rnn": "rnn"}[family],
+        "variant": NATIVE[{"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[family]],
         "input_size": kw["input_size"],
         "hidden_size": kw["hidden_size"],
         "num_layers": kw.get("num_layers", 1),
@@ -696,34 +705,29 @@ class TestInferConfig:
 
     def test_variant_decides_block_count(self) -> None:
         sd = np_state(torch.nn.GRU(2, 4))  # 12 rows
-        assert infer_config(sd)["variant"] == "gru"
-        for variant in ("cifg", "nig", "nfg", "nog"):
+        assert infer_config(sd)["variant"] == NATIVE["GRU"]
+        for variant in THREE_BLOCK_LSTM:
             cfg = infer_config(sd, variant=variant)
             assert cfg["variant"] == variant and cfg["variant_family"] == "lstm"
             assert cfg["hidden_size"] == 4
-        msg = error_of(infer_config, sd, variant="vanilla")
-        assert "'weight_ih_l0'" in msg and "needs 4" in msg and "cifg" in msg
+        msg = error_of(infer_config, sd, variant=NATIVE["LSTM"])
+        assert "'weight_ih_l0'" in msg and "needs 4" in msg
+        assert all(v in msg for v in THREE_BLOCK_LSTM)
         lstm = np_state(torch.nn.LSTM(2, 3))
-        for variant in ("vanilla", "niaf", "noaf"):
+        for variant in LIKE_LSTM:
             assert infer_config(lstm, variant=variant)["variant"] == variant
-        assert "needs 3" in error_of(infer_config, lstm, variant="gru")
-        assert "needs 1" in error_of(infer_config, lstm, variant="rnn")
+        assert "needs 3" in error_of(infer_config, lstm, variant=NATIVE["GRU"])
+        assert "needs 1" in error_of(infer_config, lstm, variant=NATIVE["RNN"])
 
     def test_block_table_matches_spec(self) -> None:
-        assert set(VARIANT_BLOCKS) == {
-            "vanilla",
-            "peephole",
-            "cifg",
-            "nig",
-            "nfg",
-            "nog",
-            "niaf",
-            "noaf",
-            "gru",
-            "rnn",
-        }
+        assert list(VARIANT_BLOCKS) == list(VARIANTS)
+        assert all(VARIANT_BLOCKS[n] == len(BLOCKS[n]) for n in VARIANTS)
         for blocks, names in VARIANTS_BY_BLOCKS.items():
             assert all(VARIANT_BLOCKS[n] == blocks for n in names)
+        assert sorted(n for names in VARIANTS_BY_BLOCKS.values() for n in names) == sorted(VARIANTS)
+        # each block count's default is torch's own module, where torch has one of that size
+        assert {VARIANTS_BY_BLOCKS[len(BLOCKS[v])][0] for v in NATIVE.values()} == set(
+            NATIVE.values())
 
     def test_peephole(self) -> None:
         sd = np_state(torch.nn.LSTM(2, 3, num_layers=2))
@@ -745,8 +749,9 @@ class TestInferConfig:
     def test_three_blocks_with_projection_needs_a_variant(self) -> None:
         sd = np_state(torch.nn.LSTM(2, 4, proj_size=2))
         sd = {k: v[:12] if k != "weight_hr_l0" else v for k, v in sd.items()}
-        assert "cifg" in error_of(infer_config, sd)
-        cfg = infer_config(sd, variant="nfg")
+        msg = error_of(infer_config, sd)
+        assert all(v in msg for v in THREE_BLOCK_LSTM), msg
+        cfg = infer_config(sd, variant=THREE_BLOCK_LSTM[-1])
         assert cfg["proj_size"] == 2 and cfg["hidden_size"] == 4
         assert "only LSTMs" in error_of(infer_config, sd, variant="gru")
 
@@ -820,20 +825,17 @@ class TestInferConfig:
 
 class TestFittingVariants:
     def test_lstm_fits_the_four_block_variants_but_peephole(self) -> None:
-        assert fitting_variants(np_state(torch.nn.LSTM(2, 3))) == (
-            "vanilla",
-            ["vanilla", "niaf", "noaf"],
-        )
+        assert fitting_variants(np_state(torch.nn.LSTM(2, 3))) == (NATIVE["LSTM"], LIKE_LSTM)
 
     def test_gru_fits_the_three_block_lstm_variants(self) -> None:
         inferred, fits = fitting_variants(np_state(torch.nn.GRU(2, 3)))
-        assert inferred == "gru" and set(fits) == {"gru", "cifg", "nig", "nfg", "nog"}
+        assert inferred == NATIVE["GRU"] and set(fits) == {NATIVE["GRU"], *THREE_BLOCK_LSTM}
 
     def test_three_blocks_with_projection_has_no_inferred_variant_but_fits(self) -> None:
         sd = np_state(torch.nn.LSTM(2, 4, proj_size=2))
         sd = {k: v[:12] if k != "weight_hr_l0" else v for k, v in sd.items()}
         inferred, fits = fitting_variants(sd)
-        assert inferred == "cifg" and fits == ["cifg", "nig", "nfg", "nog"]
+        assert inferred == THREE_BLOCK_LSTM[0] and fits == THREE_BLOCK_LSTM
 
     def test_nothing_fits_raises_the_inference_message(self) -> None:
         state = {"weight_ih_l0": np.zeros((10, 1)), "weight_hh_l0": np.zeros((10, 2))}

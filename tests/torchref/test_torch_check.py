@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from lstm_viz.core import VARIANTS, Recurrent, is_lstm
+from lstm_viz.core import TABLE, VARIANTS, Recurrent, is_lstm
 from lstm_viz.torchref.check import (
     CHECK_STEPS,
     NOT_INSTALLED,
@@ -25,7 +25,7 @@ pytest.importorskip("torch")
 def run(variant: str, dtype=np.float32, T: int = 40, batch: int | None = 3, **kw) -> TorchMatch:
     model = Recurrent(3, 6, variant=variant, dtype=dtype, seed=7, **kw)
     rng = np.random.default_rng(7)
-    if variant == "peephole":                          # peepholes start at 0: make them count
+    if TABLE[variant].peephole:                        # peepholes start at 0: make them count
         model.load_state_dict({k: (rng.normal(0, 0.5, v.shape) if "peephole" in k else v)
                                for k, v in model.state_dict().items()})
     shape = (T, 3) if batch is None else ((batch, T, 3) if model.batch_first else (T, batch, 3))
@@ -38,8 +38,8 @@ def test_every_variant_matches_in_float32(variant: str) -> None:
     assert r.available and r.ok
     assert r.max_abs_dh <= 1e-5
     assert r.steps == 40 and r.sequences == 3
-    name = {"vanilla": "torch.nn.LSTM", "gru": "torch.nn.GRU", "rnn": "torch.nn.RNN"}.get(
-        variant, f"reference LSTM ({variant})")
+    torch_class = TABLE[variant].torch_class
+    name = f"torch.nn.{torch_class}" if torch_class else f"reference LSTM ({variant})"
     assert r.module_name == name == module_name(variant)
     assert name in r.message and "steps" in r.message
     assert r.message.startswith(f"matches {name}: max |Δh| = ")
