@@ -27,15 +27,18 @@ from .compare import (
     VariantRun,
     cell_difference,
     compare_variants,
+    coupling_gap,
+    gate_sum_range,
+    peephole_reach,
     step_losses,
 )
 from .gates import Saturation, gate_names, gate_summary, saturation
 from .gradients import GradientFlow, compare_gradient_flow, forget_path_product, gradient_flow
-from .units import Match, UnitSearchResult, context, runs, unit_search
+from .units import Match, UnitSearchResult, context, runs, suggest_range, unit_search
 
 __all__ = [
     "GradientFlow", "Head", "Match", "Saturation", "UnitSearchResult", "VariantRun",
-    "cell_difference", "compare_gradient_flow", "compare_variants", "context",
-    "forget_path_product", "gate_names", "gate_summary", "gradient_flow", "runs", "saturation",
-    "step_losses", "unit_search",
+    "cell_difference", "compare_gradient_flow", "compare_variants", "context", "coupling_gap",
+    "forget_path_product", "gate_names", "gate_sum_range", "gate_summary", "gradient_flow",
+    "peephole_reach", "runs", "saturation", "step_losses", "suggest_range", "unit_search",
 ]

@@ -138,3 +138,30 @@ def cell_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         raise ValueError(f"the step counts differ ({a.shape[0]} vs {b.shape[0]}): compare runs "
                          "of the same sequence")
     return a - b
+
+
+def coupling_gap(run: VariantRun) -> float:
+    """max |f + i − 1| over the steps and units of a run (0 up to rounding for a coupled cell)."""
+    f, i = (run.trace.get(k)[:, 0].astype(np.float64) for k in ("f", "i"))
+    return float(np.abs(f + i - 1).max())
+
+
+def gate_sum_range(run: VariantRun) -> tuple[float, float]:
+    """(min, max) of f + i over the steps and units of a run (coupled gates give 1 everywhere)."""
+    s = run.trace.get("f")[:, 0].astype(np.float64) + run.trace.get("i")[:, 0]
+    return float(s.min()), float(s.max())
+
+
+def peephole_reach(peephole: np.ndarray, run: VariantRun) -> tuple[float, float, float]:
+    """Largest |p·c| the peepholes add to z_i, z_f (from c_{t-1}) and z_o (from c_t) on a run.
+
+    peephole (3, H): the rows p_i, p_f, p_o of layer 0 (``weight_peephole_l0``); run: that
+    model's :class:`VariantRun` of layer 0, direction 0 (its state is c; c_{-1} is the trace's
+    initial cell state, zeros when it has none).
+    """
+    p = np.asarray(peephole, dtype=np.float64)
+    c = run.state.astype(np.float64)
+    c0 = run.trace.c0[0, 0] if run.trace.c0 is not None else np.zeros(c.shape[1])
+    c_prev = np.vstack([c0[None], c[:-1]])
+    return (float(np.abs(p[0] * c_prev).max()), float(np.abs(p[1] * c_prev).max()),
+            float(np.abs(p[2] * c).max()))

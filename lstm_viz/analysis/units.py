@@ -126,3 +126,34 @@ def context(labels: SequenceABC[str], start: int, end: int, pad: int = 5, *,
         middle = mark[0] + middle + mark[1]
     text = sep.join(p for p in (sep.join(before), middle, sep.join(after)) if p)
     return ("…" if lo > 0 else "") + text + ("…" if hi < n else "")
+
+
+def suggest_range(values: np.ndarray, threshold: float, at: int, *, max_share: float = 0.25,
+                  fallback_span: int = 4) -> tuple[int, int]:
+    """A range [start, end] around step ``at`` where some unit switches on and off again.
+
+    values (T, units). The run of steps with a unit on (≥ ``threshold``) that holds ``at`` (the
+    strongest such unit: the highest mean over the run), else the nearest such run; runs of
+    ``max_share`` of the sequence or longer are skipped. With none: ``at`` and
+    ``fallback_span`` more steps (fewer when the sequence is short), inside the sequence.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    last = v.shape[0] - 1
+    longest = max(1, int(v.shape[0] * max_share))
+    best, best_key = None, None
+    for u in range(v.shape[1]):
+        found = [(s, e) for s, e in runs(v[:, u] >= threshold) if e - s < longest]
+        if not found:
+            continue
+        distance = [max(0, s - at, at - e) for s, e in found]
+        nearest = min(distance)
+        for (s, e), d in zip(found, distance, strict=True):
+            if d != nearest:                                   # the nearest run(s) only
+                continue
+            key = (nearest, -float(v[s:e + 1, u].mean()))
+            if best_key is None or key < best_key:
+                best, best_key = (s, e), key
+    if best is None:
+        span = min(longest, fallback_span)
+        return max(0, min(at, last - span)), min(last, max(at, 0) + span)
+    return best
