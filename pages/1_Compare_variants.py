@@ -105,8 +105,8 @@ st.markdown("\n".join(f"- {line}" for line in lines), unsafe_allow_html=True)
 
 # -- the gates side by side --------------------------------------------------------------------
 st.subheader("Side by side, one time axis")
-options = list(LSTM_QUANTITIES) + (
-    list(GRU_QUANTITIES) if any(TABLE[v].family == "gru" for v in variants) else [])
+options = list(LSTM_QUANTITIES) + (list(GRU_QUANTITIES) if any(
+    set(GRU_QUANTITIES) <= set(runs[v].trace.names()) for v in variants) else [])
 if ss.get("w_cmp_quantity") not in options:
     ss["w_cmp_quantity"] = "f"
 left, right = st.columns([5, 2], vertical_alignment="bottom")
