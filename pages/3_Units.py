@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from lstm_viz.analysis import saturation, suggest_range, unit_search
+from lstm_viz.analysis import saturation, suggest_range, threshold_range, unit_search
 from lstm_viz.core import TITLES
 from lstm_viz.plots import style
 from lstm_viz.plots.analysis import saturation_scatter
@@ -126,7 +126,6 @@ st.markdown(
     "then the other places where the same units are on together (after LSTMVis, Strobelt "
     "et al. 2018). A match that recurs at similar input points to a unit that tracks it.")
 
-
 if last < 1:
     st.info("The sequence has a single step: there is no range to select.")
     st.stop()
@@ -142,14 +141,11 @@ kind = kind_col.radio(
     help="h: what the unit outputs at each step; c: its memory (LSTM family only).")
 values = trace.get(kind, layer, direction)[:, 0].astype(np.float64)   # (T, units)
 
-lo_v, hi_v = np.floor(np.nanmin(values) * 100) / 100, np.ceil(np.nanmax(values) * 100) / 100
-if hi_v <= lo_v:
-    hi_v = lo_v + 0.01
+lo_v, hi_v, default_threshold = threshold_range(values, THRESHOLD_QUANTILE)
 kind_key = f"{base}|{kind}"
 if ss.get("_us_kind_key") != kind_key or not lo_v <= ss.get("us_threshold", np.nan) <= hi_v:
     ss["_us_kind_key"] = kind_key
-    quantile = np.floor(np.nanquantile(values, THRESHOLD_QUANTILE) * 100) / 100
-    ss["us_threshold"] = float(np.clip(quantile, lo_v, hi_v))
+    ss["us_threshold"] = default_threshold
     ss.pop("us_range", None)
 threshold = threshold_col.slider(
     f"Threshold: a unit is on where {kind} ≥", float(lo_v), float(hi_v), step=0.01,
@@ -215,7 +211,6 @@ else:
         if go_col.button("Step there", key=f"us_go_{k}",
                          help=f"Open the stepper at step {m.start} with unit {first_unit}."):
             open_in_stepper(first_unit, m.start)
-
 
 with shown_as_message("drawing the units found"):
     heatmap = found_heatmap(values, result.units, seq, kind, threshold, (start, end), matches,

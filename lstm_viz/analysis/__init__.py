@@ -14,7 +14,8 @@ outputs. Every per-step array is time-major and indexed by position in the seque
   recurrent networks"; :func:`gate_summary`: mean and spread of each gate, for captions.
 * :mod:`.units` — :func:`unit_search` and :func:`context`: the units that are on over a selected
   range and off around it, and the other places where they are on together, after LSTMVis
-  (Strobelt et al. 2018); :func:`suggest_range`: a range where some unit switches on and off.
+  (Strobelt et al. 2018); :func:`suggest_range`: a range where some unit switches on and off;
+  :func:`threshold_range`: the threshold slider's range and default.
 * :mod:`.compare` — :func:`compare_variants` and :func:`cell_difference`: several models on one
   sequence: traces, states and per-step task loss; :func:`peephole_reach`,
   :func:`coupling_gap` and :func:`gate_sum_range`: what a variant's wiring does on a run.
@@ -34,11 +35,20 @@ from .compare import (
 )
 from .gates import Saturation, gate_names, gate_summary, saturation
 from .gradients import GradientFlow, compare_gradient_flow, forget_path_product, gradient_flow
-from .units import Match, UnitSearchResult, context, runs, suggest_range, unit_search
+from .units import (
+    Match,
+    UnitSearchResult,
+    context,
+    runs,
+    suggest_range,
+    threshold_range,
+    unit_search,
+)
 
 __all__ = [
     "GradientFlow", "Head", "Match", "Saturation", "UnitSearchResult", "VariantRun",
     "cell_difference", "compare_gradient_flow", "compare_variants", "context", "coupling_gap",
     "forget_path_product", "gate_names", "gate_sum_range", "gate_summary", "gradient_flow",
-    "peephole_reach", "runs", "saturation", "step_losses", "suggest_range", "unit_search",
+    "peephole_reach", "runs", "saturation", "step_losses", "suggest_range", "threshold_range",
+    "unit_search",
 ]

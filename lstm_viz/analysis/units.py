@@ -157,3 +157,18 @@ def suggest_range(values: np.ndarray, threshold: float, at: int, *, max_share: f
         span = min(longest, fallback_span)
         return max(0, min(at, last - span)), min(last, max(at, 0) + span)
     return best
+
+
+def threshold_range(values: np.ndarray, quantile: float = 0.9) -> tuple[float, float, float]:
+    """(low, high, default) of a threshold slider over ``values``, on a 0.01 grid.
+
+    low / high: the smallest / largest value rounded down / up to 0.01 (high at least 0.01
+    above low); default: the ``quantile`` of the values rounded down, inside [low, high].
+    NaN values are left out.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    low, high = np.floor(np.nanmin(v) * 100) / 100, np.ceil(np.nanmax(v) * 100) / 100
+    if high <= low:
+        high = low + 0.01
+    default = np.clip(np.floor(np.nanquantile(v, quantile) * 100) / 100, low, high)
+    return float(low), float(high), float(default)

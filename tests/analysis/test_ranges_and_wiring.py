@@ -17,6 +17,7 @@ from lstm_viz.analysis import (
     peephole_reach,
     runs,
     suggest_range,
+    threshold_range,
 )
 from lstm_viz.core import TABLE, Recurrent
 
@@ -130,3 +131,11 @@ def test_peephole_reach_is_the_largest_peephole_term():
     want = tuple(max(abs(p[k, u] * cc[t, u]) for t in range(c.shape[0])
                      for u in range(c.shape[1])) for k, cc in ((0, c_prev), (1, c_prev), (2, c)))
     assert peephole_reach(p, run) == pytest.approx(want)
+
+
+def test_threshold_range_rounds_out_and_starts_at_the_quantile():
+    values = np.array([[-0.123, 0.5], [0.987, np.nan], [0.2, 0.3]])
+    low, high, default = threshold_range(values, 0.9)
+    assert (low, high) == (-0.13, 0.99)
+    assert default == np.floor(np.nanquantile(values, 0.9) * 100) / 100
+    assert threshold_range(np.full((3, 2), 0.5)) == (0.5, 0.51, 0.5)
