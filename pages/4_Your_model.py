@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_viz.core import TITLES
+from lstm_viz.core import TABLE, TITLES
 from lstm_viz.files import loaders
 from lstm_viz.files.loaders import fitting_variants
 from lstm_viz.files.sequence import Sequence
@@ -173,7 +173,7 @@ with c2:
 
 st.markdown("The call that builds this model in torch:")
 st.code(torch_call(model.recurrent, batch_first=False), language="python")
-if config["variant"] not in ("vanilla", "gru", "rnn"):
+if TABLE[config["variant"]].torch_class is None:
     st.caption("`make_torch_model` is in `lstm_viz.torchref.reference`: torch has no module "
                "for this variant, so the app ships a reference one.")
 

@@ -443,7 +443,7 @@ def test_unit_search_agrees_with_its_definition(seed, T, units, threshold, data)
     outside[start:end + 1] = False
     # every "together" step outside the runs touching the selection is in some match
     touching = np.zeros(T, dtype=bool)
-    for s, e in analysis._runs(found.together):
+    for s, e in analysis.runs(found.together):
         if e >= start and s <= end:
             touching[s:e + 1] = True
     np.testing.assert_array_equal(covered, found.together & ~touching)
