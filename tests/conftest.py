@@ -1,26 +1,53 @@
-"""Helpers shared by the AppTest page tests (tests/ui/test_page_*.py).
+"""The one way the AppTest tests open the app (tests/ui/).
 
-Helpers (in a test module of this folder: ``from conftest import click, open_page``)
-    open_page(page)    the app in AppTest, switched to ``page`` (e.g. "pages/5_Train.py") and run
-    click(at, label)   click the one button labelled ``label`` and run again
+Helpers (in a test module below tests/: ``from conftest import open_page, ...``)
+    app_test(page, query=, state=, timeout=)   the app, switched to ``page`` (e.g.
+                                               "pages/5_Train.py"; None: the stepper), with
+                                               these query parameters and session state; not run
+    open_page(page, ...)                       the same, run once, with no exception
+    no_exception(at)                           assert the last run raised nothing
+    click(at, label)                           click the one button labelled ``label``, run again
 
-Both assert that the run raised no exception.
+The entrypoint is always app.py, switched to the page: the sidebar links every page relative to
+it (``AppTest.from_file`` on a page alone cannot resolve those links).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from streamlit.testing.v1 import AppTest
 
-APP = "../app.py"  # resolved against this file by AppTest.from_file
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def open_page(page: str) -> AppTest:
-    """The app switched to ``page``, after its first run."""
-    # The entrypoint is app.py (the sidebar links to it), switched to this page.
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(page)
+def app_test(page: str | None = None, *, query: Mapping[str, str] | None = None,
+             state: Mapping[str, Any] | None = None, timeout: float = 60) -> AppTest:
+    """The app switched to ``page``, with ``query`` in its URL and ``state`` set; not run yet."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    for name, value in (state or {}).items():
+        at.session_state[name] = value
+    if page is not None:
+        at.switch_page(page)
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    """Fail with the exceptions' messages and stack traces if the last run raised."""
+    assert not at.exception, "the app raised:\n" + "\n---\n".join(
+        e.value + "\n" + "\n".join(e.stack_trace) for e in at.exception)
+
+
+def open_page(page: str | None = None, *, query: Mapping[str, str] | None = None,
+              state: Mapping[str, Any] | None = None, timeout: float = 60) -> AppTest:
+    """The app switched to ``page``, after its first run (which raised nothing)."""
+    at = app_test(page, query=query, state=state, timeout=timeout)
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    no_exception(at)
     return at
 
 
@@ -29,5 +56,5 @@ def click(at: AppTest, label: str) -> AppTest:
     [button] = [b for b in at.button if b.label == label]
     button.click()
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    no_exception(at)
     return at

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import app_test
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
@@ -260,10 +261,8 @@ def test_gradient_flow_page_says_the_gradient_overflowed():
     rec = Recurrent(seq.n_features, 8, seed=0)
     state = huge_state(rec)
     model = model_from_state(state, loaders.infer_config(state, "vanilla"), "yours: huge")
-    at = AppTest.from_file("../../app.py", default_timeout=120)
-    at.query_params["task"] = "remember"
-    at.session_state["custom_model"] = model
-    at.switch_page("pages/2_Gradient_flow.py")
+    at = app_test("pages/2_Gradient_flow.py", query={"task": "remember"},
+                  state={"custom_model": model}, timeout=120)
     at.run()
     at.sidebar.radio(key="w_model_kind").set_value("custom")
     at.run()
@@ -281,10 +280,8 @@ def test_gradient_flow_page_says_the_gradient_overflowed():
 
 def gradient_page(model: Model) -> AppTest:
     """One session: the Gradient flow page with ``model`` as the sidebar's own model."""
-    at = AppTest.from_file("../../app.py", default_timeout=120)
-    at.query_params["task"] = "brackets"
-    at.session_state["custom_model"] = model
-    at.switch_page("pages/2_Gradient_flow.py")
+    at = app_test("pages/2_Gradient_flow.py", query={"task": "brackets"},
+                  state={"custom_model": model}, timeout=120)
     at.run()
     at.sidebar.radio(key="w_model_kind").set_value("custom")
     at.run()

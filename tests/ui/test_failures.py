@@ -10,6 +10,7 @@ import re
 import sys
 
 import pytest
+from conftest import app_test, no_exception
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz.training.zoo
@@ -18,19 +19,11 @@ import lstm_viz.workbench
 from lstm_viz.ui.failures import MEMORY, message, shown_as_message
 
 SIDEBAR = sys.modules["lstm_viz.ui.sidebar"]
-APP = "../../app.py"
 TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "error", "warning", "success")
 
 
 def open_app(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return app_test(query=params).run()
 
 
 def shown(at: AppTest) -> list[str]:
@@ -140,8 +133,7 @@ def test_memory_error_building_your_model_keeps_the_file(monkeypatch):
     import torch
     from torch import nn
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/4_Your_model.py").run()
+    at = app_test("pages/4_Your_model.py").run()
     buf = io.BytesIO()
     torch.save(nn.LSTM(2, 4).state_dict(), buf)
     monkeypatch.setattr(lstm_viz.workbench, "model_from_state",

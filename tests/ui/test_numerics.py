@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import app_test, no_exception
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.core import LSTM_VARIANTS, VARIANTS, Recurrent
@@ -37,7 +38,6 @@ from lstm_viz.torchref.reference import make_torch_model
 from lstm_viz.workbench import Loaded, Model, check_trace_size, run
 
 I, H = 3, 4                    # input features, hidden units of the small models here
-APP = "../../app.py"              # resolved against this file by AppTest.from_file
 F32_MAX = float(np.finfo(np.float32).max)
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -171,18 +171,12 @@ def test_one_step_through_the_workbench(variant):
 
 
 def _one_row_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["step"] = "0"        # a link: a first visit without one starts playing
+    at = app_test(query={"step": "0"}, timeout=120)  # a link: a first visit plays
     at.run()
     at.radio(key="w_model_kind").set_value("fresh").run()
     at.radio(key="w_seq_source").set_value("upload").run()
     at.file_uploader(key="w_upload").set_value(("one_row.csv", b"a,b\n0.5,-2\n", "text/csv"))
     return at.run()
-
-
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, "the app raised:\n" + "\n---\n".join(
-        e.value + "\n" + "\n".join(e.stack_trace) for e in at.exception)
 
 
 def _heading(at: AppTest) -> tuple[int, int]:
@@ -197,20 +191,20 @@ def test_one_row_csv_in_the_app_every_variant():
     """A 1-row upload: the page shows "Step 0 of 0" for every variant; the step buttons keep
     it there; the heatmaps hold the one column of the trace; no exception, no warning."""
     at = _one_row_app()
-    _no_exception(at)
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert any("**one_row.csv**: 1 steps × 2 features" in c.value for c in at.sidebar.caption), (
         [c.value for c in at.sidebar.caption])
     for variant in VARIANTS:
         if at.session_state["variant"] != variant:
             at.radio(key="w_variant").set_value(variant).run()
-        _no_exception(at)
+        no_exception(at)
         assert at.session_state["variant"] == variant
         assert _heading(at) == (0, 0), variant
         assert not [s for s in at.main.slider if s.label == "Step"], "a slider over one step"
         for label in ("Next ▶", "»", "◀ Back", "«"):
             next(b for b in at.button if b.label == label).click().run()
-            _no_exception(at)
+            no_exception(at)
             assert _heading(at) == (0, 0), (variant, label)
         tr = Recurrent(2, 16, variant=variant, seed=0).trace(np.array([[0.5, -2.0]], np.float32))
         comp = [c for c in at.get("component_instance") if getattr(c, "key", None) == "heatmaps"]

@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.analysis import compare_variants
@@ -32,20 +33,12 @@ def needs(task: str, *variants: str) -> None:
 
 
 def new_page(task: str = "brackets", **state) -> AppTest:
-    # The sidebar links every page relative to the entrypoint app.py, so the page is opened the
-    # way the app opens it: app.py switched to the page (from_file on the page alone cannot
-    # resolve those links).
-    at = AppTest.from_file("../../app.py", default_timeout=90)
-    at.session_state["task"] = task
-    for name, value in state.items():
-        at.session_state[name] = value
-    at.switch_page(PAGE)
-    return run(at)
+    return open_page(PAGE, state={"task": task, **state}, timeout=90)
 
 
 def run(at: AppTest) -> AppTest:
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    no_exception(at)
     return at
 
 

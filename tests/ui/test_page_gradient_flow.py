@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.training.tasks import TASKS
@@ -18,14 +19,7 @@ STEPS_BACK = 40
 
 
 def new_page(task: str = "remember") -> AppTest:
-    # The entrypoint is app.py (the sidebar's page links are relative to it; AppTest.from_file
-    # on the page itself fails at st.page_link("app.py")), switched to this page.
-    at = AppTest.from_file("../../app.py", default_timeout=90)
-    at.query_params["task"] = task
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE, query={"task": task}, timeout=90)
 
 
 def widget(at: AppTest, key: str):

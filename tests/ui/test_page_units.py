@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.analysis import context, saturation, unit_search
@@ -15,7 +16,6 @@ from lstm_viz.core import Trace
 from lstm_viz.workbench import ModelChoice, build_model, example_sequence, run
 
 PAGE = "pages/3_Units.py"
-APP = "../../app.py"                     # the entrypoint (the sidebar links to it)
 WALK_2F = Path(__file__).resolve().parents[1] / "data" / "app" / "walk_2f.csv"   # 23 steps x 2
 MARK = ("⟦", "⟧")                     # how the page marks a range in its input context
 PAD = 8                               # steps of context on each side
@@ -27,19 +27,11 @@ WORDS = {"i": "input gate", "f": "forget gate", "o": "output gate", "r": "reset 
          "z": "update gate"}
 
 
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, "the page raised:\n" + "\n---\n".join(
-        e.value + "\n" + "\n".join(e.stack_trace) for e in at.exception)
 
 
 def open_units(**params: str) -> AppTest:
     """The Units page, opened with these query parameters in the URL."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(PAGE)
-    at.run()
-    no_exception(at)
+    at = open_page(PAGE, query=params)
     assert at.title[0].value.startswith("Units")
     return at
 
