@@ -466,12 +466,7 @@ def step_numbers(model: Recurrent, trace: Trace, step: int, unit: int, layer: in
     """(values, pre) for :func:`lstm_viz.teaching.equations.equations_with_numbers`: this
     step's traced values of ``unit`` (plus ``c_prev`` / ``h_prev``, the previous state) and the
     pre-activations of its gates."""
-    ex = explain_all(model, trace, step, unit, layer, direction, batch)
-    values = {k: e.traced for k, e in ex.items()}
-    pre = {k: e.pre_activation for k, e in ex.items() if e.pre_activation is not None}
-    ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
-    if ctx.c_prev is not None:
-        values["c_prev"] = float(ctx.c_prev[unit])
-    if unit < len(ctx.h_prev):
-        values["h_prev"] = float(ctx.h_prev[unit])
-    return values, pre
+    from lstm_viz.teaching.step import unit_step  # it builds on this module
+
+    numbers = unit_step(model, trace, step, unit, layer, direction, batch)
+    return numbers.values, numbers.pre
