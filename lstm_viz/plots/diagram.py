@@ -19,7 +19,7 @@ from lstm_viz.core import LSTM_VARIANTS, VARIANTS, Variant
 from lstm_viz.core import variant as variant_row
 from lstm_viz.teaching.equations import TITLES
 from lstm_viz.teaching.numbers import IDENTITY
-from lstm_viz.teaching.step import derived_numbers
+from lstm_viz.teaching.step import UnitStep, derived_numbers
 
 from . import style
 from .canvas import (
@@ -219,7 +219,7 @@ def rnn_cell(canvas: Canvas, values: dict) -> None:
 
 
 def cell_diagram(
-    values: Mapping[str, object],
+    values: Mapping[str, object] | UnitStep,
     variant: str = "vanilla",
     *,
     unit: int | None = None,
@@ -229,16 +229,18 @@ def cell_diagram(
 ) -> go.Figure:
     """The cell diagram of ``variant`` with the live values of one unit at one step.
 
-    values: scalars for the unit: c_prev, h_prev, x (a float, a short string or a short
-    vector), i, f, g, o, c, h (and m with a projection) for the LSTM family; h_prev, x, r, z, n, h
-    for "gru"; h_prev, x, h for "rnn". Missing values show as "–". Title: "unit 5 at step 37".
+    values: the unit's :class:`~lstm_viz.teaching.step.UnitStep`, or its scalars: c_prev, h_prev,
+    x (a float, a short string or a short vector), i, f, g, o, c, h (and m with a projection) for
+    the LSTM family; h_prev, x, r, z, n, h for "gru"; h_prev, x, h for "rnn". Missing values
+    show as "–". Title: "unit 5 at step 37".
     width: figure width in px (height = 0.6 x width); fonts and lines scale with it, so show the
     figure at this size (not stretched to a container). Default 1000, projector 1300.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
     row = variant_row(variant)
-    numbers = derived_numbers(values, variant)
+    numbers = (values.diagram() if isinstance(values, UnitStep)
+               else derived_numbers(values, variant))
     if width is None:
         width = 1300 if projector else 1000
     canvas = Canvas(projector, width_px=int(width))

@@ -17,6 +17,7 @@ import streamlit as st
 from lstm_viz.teaching.equations import TITLES
 from lstm_viz.teaching.explain import Explanation, explain, explainable, units_of
 from lstm_viz.teaching.numbers import IDENTITY, NONLINEARITY_LATEX, SIGMA, fmt, latex_symbol, sci
+from lstm_viz.teaching.step import UnitStep
 from lstm_viz.workbench import Loaded
 
 from .safe_text import plain
@@ -140,8 +141,11 @@ def _label(name: str) -> str:
     return f"{name} · {_SHORT.get(name, TITLES.get(name, name))}"
 
 
-def explain_panel(loaded: Loaded) -> None:
-    """The quantity selector and how the chosen value of the focused unit at this step was made."""
+def explain_panel(loaded: Loaded, numbers: UnitStep | None = None) -> None:
+    """The quantity selector and how the chosen value of the focused unit at this step was made.
+
+    numbers: this step's :class:`~lstm_viz.teaching.step.UnitStep` when the page has it (its
+    explanations are shown, not recomputed)."""
     ss = st.session_state
     step, unit = int(ss.get("step", 0)), int(ss.get("unit", 0))
     layer, direction = int(ss.get("layer", 0)), int(ss.get("direction", 0))
@@ -165,8 +169,12 @@ def explain_panel(loaded: Loaded) -> None:
                     + (", backward direction" if direction == 1 else ""))
         st.segmented_control("Which number?", names, format_func=_label, key="w_explain_q",
                              on_change=_pick, required=True)
+        ex = None
+        if numbers is not None and (numbers.step, numbers.unit) == (step, unit):
+            ex = numbers.explanations.get(chosen)
         try:
-            ex = explain(loaded.recurrent, loaded.trace, chosen, step, unit, layer, direction)
+            if ex is None or (ex.layer, ex.direction) != (layer, direction):
+                ex = explain(loaded.recurrent, loaded.trace, chosen, step, unit, layer, direction)
         except ValueError as exc:               # a stale unit / layer from another model
             st.info(f"Nothing to explain here: {plain(str(exc), 300)}")
             return
