@@ -170,40 +170,21 @@ class Canvas:
         border: str | None = None,
     ) -> None:
         """A pointwise-operation node (×, +, 1−) with its symbol."""
-        self.shapes.append(
-            {
-                "type": "circle",
-                "xref": "x",
-                "yref": "y",
-                "x0": cx - r,
-                "x1": cx + r,
-                "y0": cy - r,
-                "y1": cy + r,
-                "fillcolor": fill,
-                "line": {"color": border or colour, "width": self.lw(1.8)},
-                "layer": "below",
-                "name": name,
-            }
-        )
+        self.disc(cx, cy, r, fill, {"color": border or colour, "width": self.lw(1.8)}, name)
         self.text(cx, cy, symbol, size=size, colour=colour, name=f"{name}_symbol")
 
     def dot(self, cx: float, cy: float, colour: str = LINE) -> None:
         """A junction dot where a line splits."""
-        r = 0.09
-        self.shapes.append(
-            {
-                "type": "circle",
-                "xref": "x",
-                "yref": "y",
-                "x0": cx - r,
-                "x1": cx + r,
-                "y0": cy - r,
-                "y1": cy + r,
-                "fillcolor": colour,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        self.disc(cx, cy, 0.09, colour, {"width": 0})
+
+    def disc(self, cx: float, cy: float, r: float, fill: str, line: dict,
+             name: str | None = None) -> None:
+        """A filled circle of radius r centred on (cx, cy)."""
+        shape = {"type": "circle", "xref": "x", "yref": "y", "x0": cx - r, "x1": cx + r,
+                 "y0": cy - r, "y1": cy + r, "fillcolor": fill, "line": line, "layer": "below"}
+        if name is not None:
+            shape["name"] = name
+        self.shapes.append(shape)
 
     def text(
         self,
@@ -373,14 +354,21 @@ def state_line(
         "bottom",
         name=f"label_{kept_name}",
     )
-    canvas.text(
-        19.7,
-        CELL_Y + 0.2,
-        f"<b>{sub(state, 't')} = {style.fmt(new)}</b>",
-        15,
-        colour,
-        "right",
-        "bottom",
-        name=f"label_{state}",
-    )
+    state_label(canvas, CELL_Y, state, new, colour)
 
+
+def write_into_state(canvas: Canvas, x: float, plus_x: float, top: float, gate: str,
+                     colour: str, label: str, mul_name: str, name: str) -> None:
+    """What a gate box writes: up from its top into a ×, then into the state line's + (i·g,
+    (1−z)·n), labelled half way."""
+    canvas.path([(x, top), (x, MID_Y - R_NODE)], style.color(gate), 2.2, name=f"{gate}_out")
+    canvas.circle(x, MID_Y, R_NODE, "×", name=mul_name)
+    canvas.path([(x, MID_Y + R_NODE), (plus_x, CELL_Y - R_NODE)], colour, 2.2, name=name)
+    canvas.text(x + 0.2, (MID_Y + CELL_Y) / 2, label, 13, colour, "left", "middle",
+                name=f"label_{name}")
+
+
+def state_label(canvas: Canvas, y: float, state: str, value: float | None, colour: str) -> None:
+    """The new state at the right end of its line: "c_t = 0.42" in bold."""
+    canvas.text(19.7, y + 0.2, f"<b>{sub(state, 't')} = {style.fmt(value)}</b>", 15, colour,
+                "right", "bottom", name=f"label_{state}")

@@ -36,8 +36,10 @@ from .canvas import (
     cell_frame,
     format_x,
     input_labels,
+    state_label,
     state_line,
     sub,
+    write_into_state,
 )
 from .diagram_lstm import lstm_cell
 
@@ -142,19 +144,8 @@ def gru_cell(canvas: Canvas, values: dict) -> None:
         "bottom",
         name="label_one_minus_z",
     )
-    canvas.path([(nx, top), (nx, MID_Y - R_NODE)], style.color("n"), normal, name="n_out")
-    canvas.circle(nx, MID_Y, R_NODE, "×", name="mul_n")
-    canvas.path([(nx, MID_Y + R_NODE), (plus_x, CELL_Y - R_NODE)], h_col, normal, name="zn")
-    canvas.text(
-        nx + 0.2,
-        (MID_Y + CELL_Y) / 2,
-        f"(1−z)·n = {style.fmt(values['zn'])}",
-        13,
-        h_col,
-        "left",
-        "middle",
-        name="label_zn",
-    )
+    write_into_state(canvas, nx, plus_x, top, "n", h_col,
+                     f"(1−z)·n = {style.fmt(values['zn'])}", "mul_n", "zn")
     # r gates the recurrent part of the candidate
     canvas.path(
         [(rx + 0.95, GATE_Y), (mx - R_NODE, GATE_Y)], style.color("r"), normal, name="r_out"
@@ -196,16 +187,7 @@ def rnn_cell(canvas: Canvas, values: dict) -> None:
     canvas.text(bx, GATE_Y - 0.35, f"<b>h = {style.fmt(h)}</b>", 17, ink, name="value_h")
     canvas.path([(bx, GATE_Y + 0.9), (bx, CELL_Y), (19.7, CELL_Y)], h_col, thick, name="h_out")
     input_labels(canvas, h_prev, values.get("x"), h_col)
-    canvas.text(
-        19.7,
-        CELL_Y + 0.2,
-        f"<b>{sub('h', 't')} = {style.fmt(h)}</b>",
-        15,
-        h_col,
-        "right",
-        "bottom",
-        name="label_h",
-    )
+    state_label(canvas, CELL_Y, "h", h, h_col)
     canvas.text(
         11.0,
         1.6,

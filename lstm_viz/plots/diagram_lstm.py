@@ -25,8 +25,10 @@ from .canvas import (
     Canvas,
     cell_frame,
     input_labels,
+    state_label,
     state_line,
     sub,
+    write_into_state,
 )
 
 
@@ -71,7 +73,7 @@ def lstm_cell(canvas: Canvas, values: dict, row: Variant) -> None:
         name="label_bus",
     )
 
-    # forget gate (or 1 − i for cifg) into ×f
+    # forget gate (or 1 − i when coupled) into ×f
     if coupled:
         fill = style.gate_fill("f", 0.0 if f is None else f)
         canvas.circle(
@@ -140,19 +142,8 @@ def lstm_cell(canvas: Canvas, values: dict, row: Variant) -> None:
         dash="dot" if "i" in fixed else "solid",
         name="i_out",
     )
-    canvas.path([(gx, top), (gx, MID_Y - R_NODE)], style.color("g"), normal, name="g_out")
-    canvas.circle(gx, MID_Y, R_NODE, "×", name="mul_ig")
-    canvas.path([(gx, MID_Y + R_NODE), (PLUS_X, CELL_Y - R_NODE)], c_col, normal, name="ig")
-    canvas.text(
-        gx + 0.2,
-        (MID_Y + CELL_Y) / 2,
-        f"i·g = {style.fmt(values['ig'])}",
-        13,
-        c_col,
-        "left",
-        "middle",
-        name="label_ig",
-    )
+    write_into_state(canvas, gx, PLUS_X, top, "g", c_col, f"i·g = {style.fmt(values['ig'])}",
+                     "mul_ig", "ig")
 
     # output path: c_t -> tanh -> ×o -> h_t
     canvas.gate(ox, GATE_Y, "o", "output gate", "σ", o, removed="o" in fixed)
@@ -230,16 +221,7 @@ def lstm_cell(canvas: Canvas, values: dict, row: Variant) -> None:
             [(OUT_X, GATE_Y - R_NODE), (OUT_X, BUS_Y), (19.7, BUS_Y)], h_col, thick, name="h_out"
         )
         h_note = "h = o·c" if raw_c else "h = o·tanh c"
-    canvas.text(
-        19.7,
-        BUS_Y + 0.2,
-        f"<b>{sub('h', 't')} = {style.fmt(h)}</b>",
-        15,
-        h_col,
-        "right",
-        "bottom",
-        name="label_h",
-    )
+    state_label(canvas, BUS_Y, "h", h, h_col)
     canvas.text(19.7, BUS_Y - 0.2, h_note, 11, style.MUTED, "right", "top", name="note_h")
 
     # peepholes: c_{t-1} -> f, i ; c_t -> o (dashed)

@@ -58,7 +58,7 @@ class Explanation:
     nonlinearity: "σ", "tanh", "identity" or None (c, h, constant gates: the terms make the value).
     value: the value recomputed from the terms; traced: the value the trace holds.
     traced_pre_activation: the trace's ``z_<gate>`` where the trace keeps one, else None.
-    rule: a plain sentence when the variant fixes the quantity by a rule (cifg's f = 1 − i, ...)
+    rule: a plain sentence when the variant fixes the quantity by a rule (a coupled f = 1 − i, ...)
     or changes its formula, else None.
     prev_step: the position h_{t-1} / c_{t-1} come from, None for the initial state.
     kind: "gate" (terms → pre-activation → nonlinearity), "constant" (a gate fixed by the variant),
@@ -386,7 +386,7 @@ def _lstm(ctx: _Context, name: str) -> dict:
     rule = None
     if raw_c:
         act = Term("c_t", c, "c_t")
-        rule = f"noaf has no output activation: {_SYMBOL[name]} = o_t ⊙ c_t"
+        rule = f"{v} has no output activation: {_SYMBOL[name]} = o_t ⊙ c_t"
     else:
         act = Term("tanh(c_t)", math.tanh(c), r"\tanh(c_t)", f"tanh({fmt(c)})")
     if "o" in row.fixed:
