@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from lstm_viz.core import LSTM_VARIANTS, VARIANTS, Variant
+from lstm_viz.core import VARIANTS, Variant
 from lstm_viz.core import variant as variant_row
 from lstm_viz.teaching.equations import TITLES
 from lstm_viz.teaching.numbers import IDENTITY
@@ -43,7 +43,7 @@ from .canvas import (
 )
 from .diagram_lstm import lstm_cell
 
-__all__ = ["HEIGHT", "LSTM_VARIANTS", "VARIANTS", "WIDTH", "cell_diagram", "diagram_title"]
+__all__ = ["HEIGHT", "VARIANTS", "WIDTH", "cell_diagram", "diagram_title"]
 
 
 def diagram_title(row: Variant) -> str:
