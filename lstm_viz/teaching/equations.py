@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lstm_viz.core import Recurrent, Variant, is_lstm, variant
-from lstm_viz.teaching.numbers import IDENTITY, fmt_latex
+from lstm_viz.teaching.numbers import IDENTITY
+from lstm_viz.teaching.numbers import fmt_latex as _n  # KaTeX numbers, short
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,6 @@ def equations(name: str, proj: bool = False, bias: bool = True) -> list[Equation
 
 
 # --------------------------------------------------------------------------- with numbers
-
-
-def _n(value: float, digits: int, paren: bool = False) -> str:
-    """A number in KaTeX; negative ones in parentheses when ``paren``."""
-    return fmt_latex(float(value), digits, paren=paren)
 
 
 def _get(d: Mapping[str, float] | None, *keys: str) -> float | None:
