@@ -27,7 +27,8 @@ from lstm_viz.teaching.numbers import detail_latex as _detail_latex
 from lstm_viz.teaching.numbers import num as _num
 
 __all__ = ["IDENTITY", "SIGMA", "TANH", "Explanation", "Term", "apply", "explain", "explain_all",
-           "explainable", "fmt", "fmt_latex", "sigmoid", "step_numbers", "units_of"]
+           "explainable", "fmt", "fmt_latex", "previous_state", "sigmoid", "step_numbers",
+           "units_of"]
 
 
 # Symbols of each quantity in text and in LaTeX.
@@ -458,6 +459,19 @@ def explain_all(model: Recurrent, trace: Trace, step: int, unit: int, layer: int
     return {name: explain(model, trace, name, step, unit, layer, direction, batch)
             for name in explainable(model.variant, model.proj_size > 0)
             if unit < units_of(model, name)}
+
+
+def previous_state(model: Recurrent, trace: Trace, step: int, unit: int, layer: int = 0,
+                   direction: int = 0, batch: int = 0) -> dict[str, float]:
+    """``c_prev`` and ``h_prev`` of ``unit``: the state the step read (the initial state at the
+    first processed step); ``h_prev`` only for a unit below the projection's size."""
+    ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
+    out = {}
+    if ctx.c_prev is not None:
+        out["c_prev"] = float(ctx.c_prev[unit])
+    if unit < len(ctx.h_prev):
+        out["h_prev"] = float(ctx.h_prev[unit])
+    return out
 
 
 def step_numbers(model: Recurrent, trace: Trace, step: int, unit: int, layer: int = 0,

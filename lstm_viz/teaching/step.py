@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_viz.core import Recurrent, Trace, variant
-from lstm_viz.teaching.explain import Explanation, _Context, explain_all
+from lstm_viz.teaching.explain import Explanation, explain_all, previous_state
 from lstm_viz.teaching.numbers import IDENTITY
 
 
@@ -107,10 +107,6 @@ def unit_step(model: Recurrent, trace: Trace, step: int, unit: int, layer: int =
     ex = explain_all(model, trace, step, unit, layer, direction, batch)
     values = {k: e.traced for k, e in ex.items()}
     pre = {k: e.pre_activation for k, e in ex.items() if e.pre_activation is not None}
-    ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
-    if ctx.c_prev is not None:
-        values["c_prev"] = float(ctx.c_prev[unit])
-    if unit < len(ctx.h_prev):
-        values["h_prev"] = float(ctx.h_prev[unit])
+    values.update(previous_state(model, trace, step, unit, layer, direction, batch))
     return UnitStep(model.variant, int(step), int(unit), values, pre, ex, x)
 
