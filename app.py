@@ -14,6 +14,7 @@ import streamlit as st
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.plots.svg import figure_svg
+from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
@@ -26,7 +27,7 @@ from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, needs_full_run, set_value
 from lstm_viz.ui.steps import go_to, on_player_request, set_playing, step_by
 from lstm_viz.ui.torch_badge import torch_badge
-from lstm_viz.workbench import Loaded, sequence_key
+from lstm_viz.workbench import sequence_key
 
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
@@ -64,26 +65,16 @@ cols[5].select_slider("Play speed", SPEEDS, format_func=lambda v: f"{v} steps/s"
                       help="Slower play leaves time to talk through each step.", **bind("speed"))
 
 
-def point_values(loaded: Loaded, step: int, unit: int, layer: int, direction: int) -> dict:
-    """The focused unit's numbers at one step, for the cell diagram."""
-    tr = loaded.trace
-    names = tr.names(layer, direction)
-    prev = step - 1 if direction == 0 else step + 1
-    values: dict = {}
-    for name in ("i", "f", "g", "o", "c", "h", "m", "r", "z", "n"):
-        if name in names and unit < tr.get(name, layer, direction).shape[2]:
-            values[name] = float(tr.get(name, layer, direction)[step, 0, unit])
-    k = layer * rec.config.num_directions + direction
-    for name, init in (("c", tr.c0), ("h", tr.h0)):
-        if name not in names or init is None or unit >= init.shape[2]:
-            continue
-        first = 0 <= prev < loaded.length
-        values[f"{name}_prev"] = float(tr.get(name, layer, direction)[prev, 0, unit]
-                                       if first else init[k, 0, unit])
+def numbers_at(step: int, unit: int, layer: int, direction: int) -> UnitStep:
+    """Every number of the focused unit at one step, computed once: the diagram, the line of
+    values and the explain panel all read it."""
     label = chars[step] if chars else None
-    values["x"] = label if label is not None else (
+    x = label if label is not None else (
         float(seq.values[step, 0]) if seq.n_features == 1 else seq.values[step].tolist())
-    return values
+    try:
+        return unit_step(rec, loaded.trace, step, unit, layer, direction, x=x)
+    except ValueError:                  # a stale unit or layer of another model: dashes
+        return UnitStep(rec.variant, step, unit, x=x)
 
 
 @st.fragment
@@ -99,7 +90,7 @@ def live_view() -> None:
         st.slider("Step", 0, last, **bind("step"))
     step, unit = int(ss["step"]), int(ss["unit"])
     layer, direction = int(ss["layer"]), int(ss["direction"])
-    values = point_values(loaded, step, unit, layer, direction)
+    numbers = numbers_at(step, unit, layer, direction)
     where, now = st.columns([2, 3])
     with where:
         st.markdown(f"#### Step {step} of {last}")
@@ -119,15 +110,14 @@ def live_view() -> None:
                         + (f", and {more:,} more" if more > 0 else ""))
     with now:
         show_prediction(step)
-        st.markdown(f"Unit {unit} right now: " + " · ".join(
-            f"{k} = {values[k]:.3f}" for k in ("f", "i", "g", "o", "c", "h") if k in values))
-    fig = cell_diagram(values, rec.variant, unit=unit, step=step,
+        st.markdown(f"Unit {unit} right now: " + numbers.text())
+    fig = cell_diagram(numbers, rec.variant, unit=unit, step=step,
                        projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
     # The whole width, as SVG markup: plotly.js would re-measure every label at every step
     # (see plots.svg); through markdown, as st.html's sanitiser keeps only HTML elements.
     st.markdown(figure_svg(fig, label=f"cell diagram of unit {unit} at step {step}"),
                 unsafe_allow_html=True)
-    explain_panel(loaded)
+    explain_panel(loaded, numbers)
     player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
            partial(on_player_request, last))
 

@@ -213,10 +213,13 @@ def task_names() -> tuple[str, ...]:
     return tuple(TASKS)
 
 
-def torch_call(rec: Recurrent, batch_first: bool | None = None) -> str:
-    """The Python call that builds this model in torch (a reference module for other variants)."""
+def torch_call(rec: Recurrent, batch_first: bool | None = None,
+               bidirectional: bool | None = None) -> str:
+    """The Python call that builds this model in torch (a reference module for other variants);
+    ``batch_first`` / ``bidirectional`` override the model's own."""
     c = rec.config
     bf = rec.batch_first if batch_first is None else batch_first
+    bi = c.bidirectional if bidirectional is None else bidirectional
     args = [f"input_size={c.input_size}", f"hidden_size={c.hidden_size}"]
     if c.num_layers != 1:
         args.append(f"num_layers={c.num_layers}")
@@ -224,7 +227,7 @@ def torch_call(rec: Recurrent, batch_first: bool | None = None) -> str:
         args.append("bias=False")
     if bf:
         args.append("batch_first=True")
-    if c.bidirectional:
+    if bi:
         args.append("bidirectional=True")
     if c.proj_size:
         args.append(f"proj_size={c.proj_size}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_viz.teaching import numbers
+
 FONT_FAMILY = "Source Sans Pro, Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
 INK = "#1f2328"  # text and lines
 MUTED = "#6e7781"  # secondary text, greyed elements
@@ -263,22 +265,5 @@ def style_axes(fig, projector: bool = False) -> None:
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
-    """A number for display, with a real minus sign; "–" when missing or not finite."""
-    if value is None:
-        return "–"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not np.isfinite(v):
-        return "–"
-    if v != 0 and abs(v) < 10 ** (-digits):  # small: one more decimal, then scientific
-        text = f"{v:.{digits + 1}f}" if abs(v) >= 10 ** (-digits - 1) else f"{v:.0e}"
-    elif abs(v) >= 1e4:
-        text = f"{v:.{max(1, digits - 1)}e}"
-    else:
-        text = f"{v:.{digits}f}"
-    text = text.replace("e-0", "e−").replace("e-", "e−").replace("e+0", "e").replace("e+", "e")
-    if text.startswith("-"):
-        text = text[1:] if float(text.replace("−", "-")) == 0 else "−" + text[1:]
-    return text
+    """A number for a figure label (:func:`lstm_viz.teaching.numbers.fmt`, ``kind="label"``)."""
+    return numbers.fmt(value, digits, kind="label")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lstm_viz.core import VARIANTS, Recurrent, is_lstm
-from lstm_viz.teaching.explain import fmt_latex
+from lstm_viz.core import Recurrent, Variant, is_lstm, variant
+from lstm_viz.teaching.numbers import IDENTITY
+from lstm_viz.teaching.numbers import fmt_latex as _n  # KaTeX numbers, short
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,21 @@ def _affine(k: str, bias: bool, w: str | None = None) -> str:
     return rf"W_{{i{w}}} x_t + W_{{h{w}}} h_{{t-1}}"
 
 
-def _lstm_equations(variant: str, proj: bool, bias: bool) -> list[Equation]:
-    v = variant
+def _lstm_equations(name: str, proj: bool, bias: bool) -> list[Equation]:
+    v = variant(name)
     eq: dict[str, Equation] = {}
     for k in ("i", "f", "o"):
         eq[k] = Equation(k, TITLES[k], rf"{k}_t = \sigma({_affine(k, bias)})")
     eq["g"] = Equation("g", TITLES["g"], rf"g_t = \tanh({_affine('g', bias)})")
     eq["c"] = Equation("c", TITLES["c"], r"c_t = f_t \odot c_{t-1} + i_t \odot g_t")
     act, act_note = r"\tanh(c_t)", ""
-    if v == "noaf":
+    if v.output_activation == IDENTITY:
         act = "c_t"
         act_note = ("no output activation: the cell state is passed on without tanh, so h_t is "
                     "not bounded to [−1, 1]")
-    h_rhs = act if v == "nog" else rf"o_t \odot {act}"
+    h_rhs = act if "o" in v.fixed else rf"o_t \odot {act}"
     h_note = act_note
-    if v == "nog":
+    if "o" in v.fixed:
         h_note = "with no output gate the whole of tanh(c_t) becomes h_t"
     if proj:
         h_rhs = rf"W_{{hr}} ({h_rhs})"
@@ -119,33 +120,33 @@ def _lstm_equations(variant: str, proj: bool, bias: bool) -> list[Equation]:
         h_note = f"{h_note}; {proj_note}" if h_note else proj_note
     eq["h"] = Equation("h", TITLES["h"], f"h_t = {h_rhs}", bool(h_note), _sentence(h_note))
 
-    if v == "peephole":
+    if v.peephole:
         for k, row, c in (("i", "i", "c_{t-1}"), ("f", "f", "c_{t-1}"), ("o", "o", "c_t")):
             eq[k] = Equation(
                 k, TITLES[k], rf"{k}_t = \sigma({_affine(k, bias)} + p_{row} \odot {c})", True,
                 f"The {TITLES[k]} also looks at the {'new' if c == 'c_t' else 'old'} cell state "
                 f"{c} through the peephole weights p_{row}.")
-    elif v == "cifg":
+    if v.coupled:
         eq["f"] = Equation("f", TITLES["f"], "f_t = 1 - i_t", True,
                            "The forget gate is tied to the input gate: what enters pushes out "
                            "the same share of the old memory.")
         eq["c"] = Equation("c", TITLES["c"], r"c_t = (1 - i_t) \odot c_{t-1} + i_t \odot g_t",
                            True, "The new cell is a blend of the old memory and the candidate, "
                            "weighted by i_t.")
-    elif v == "nig":
+    if "i" in v.fixed:
         eq["i"] = Equation("i", TITLES["i"], "i_t = 1", True,
                            "There is no input gate: the whole candidate always enters the cell.")
         eq["c"] = Equation("c", TITLES["c"], r"c_t = f_t \odot c_{t-1} + g_t", True,
                            "The candidate is added in full, without an input gate.")
-    elif v == "nfg":
+    if "f" in v.fixed:
         eq["f"] = Equation("f", TITLES["f"], "f_t = 1", True,
                            "There is no forget gate: the old memory is always kept in full.")
         eq["c"] = Equation("c", TITLES["c"], r"c_t = c_{t-1} + i_t \odot g_t", True,
                            "The cell can only accumulate: nothing is ever forgotten.")
-    elif v == "nog":
+    if "o" in v.fixed:
         eq["o"] = Equation("o", TITLES["o"], "o_t = 1", True,
                            "There is no output gate: the cell is always shown in full.")
-    elif v == "niaf":
+    if v.input_activation == IDENTITY:
         eq["g"] = Equation("g", TITLES["g"], rf"g_t = {_affine('g', bias)}", True,
                            "No input activation: the candidate is the raw pre-activation, not "
                            "squashed into [−1, 1] by tanh.")
@@ -156,18 +157,17 @@ def _sentence(text: str) -> str:
     return (text[0].upper() + text[1:] + ".") if text else ""
 
 
-def equations(variant: str, proj: bool = False, bias: bool = True) -> list[Equation]:
-    """The equations of ``variant`` in the order f, i, g, c, o, h (gru: r, z, n, h; rnn: h).
+def equations(name: str, proj: bool = False, bias: bool = True) -> list[Equation]:
+    """The equations of variant ``name`` in the order f, i, g, c, o, h (gru: r, z, n, h; rnn: h).
 
     ``proj``: with proj_size > 0 (LSTM family), h_t = W_hr(o_t ⊙ tanh(c_t)). ``bias=False`` drops
     the b terms. Raises ``ValueError`` for an unknown variant or a projection outside the LSTM
     family.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-    if proj and not is_lstm(variant):
-        raise ValueError(f"proj_size is only for the LSTM family, not {variant!r}")
-    if variant == "gru":
+    family = variant(name).family           # ValueError for an unknown variant
+    if proj and family != "lstm":
+        raise ValueError(f"proj_size is only for the LSTM family, not {name!r}")
+    if family == "gru":
         n_rec = (r"r_t \odot (W_{hn} h_{t-1} + b_{hn})" if bias
                  else r"r_t \odot (W_{hn} h_{t-1})")
         n_in = r"W_{in} x_t + b_{in}" if bias else r"W_{in} x_t"
@@ -177,17 +177,12 @@ def equations(variant: str, proj: bool = False, bias: bool = True) -> list[Equat
             Equation("n", TITLES["n"], rf"n_t = \tanh({n_in} + {n_rec})"),
             Equation("h", TITLES["h"], r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}"),
         ]
-    if variant == "rnn":
+    if family == "rnn":
         return [Equation("h", TITLES["h"], rf"h_t = \tanh({_affine('h', bias)})")]
-    return _lstm_equations(variant, proj, bias)
+    return _lstm_equations(name, proj, bias)
 
 
 # --------------------------------------------------------------------------- with numbers
-
-
-def _n(value: float, digits: int, paren: bool = False) -> str:
-    """A number in KaTeX; negative ones in parentheses when ``paren``."""
-    return fmt_latex(float(value), digits, paren=paren)
 
 
 def _get(d: Mapping[str, float] | None, *keys: str) -> float | None:
@@ -199,7 +194,7 @@ def _get(d: Mapping[str, float] | None, *keys: str) -> float | None:
     return None
 
 
-def equations_with_numbers(variant: str, values: Mapping[str, float],
+def equations_with_numbers(name: str, values: Mapping[str, float],
                            pre: Mapping[str, float] | None = None, proj: bool = False,
                            digits: int = 2) -> list[str]:
     """Each equation of :func:`equations` with this step's numbers for the focused unit.
@@ -210,25 +205,22 @@ def equations_with_numbers(variant: str, values: Mapping[str, float],
     ``f_t = \\sigma(2.31) = 0.91``; an equation whose numbers are missing stays symbolic.
     :func:`lstm_viz.teaching.explain.step_numbers` gives both dicts from a trace.
     """
-    eqs = equations(variant, proj)
+    eqs = equations(name, proj)
     out = []
     for eq in eqs:
-        line = _with_numbers(variant, eq, values, pre, proj, digits)
+        line = _with_numbers(variant(name), eq, values, pre, proj, digits)
         out.append(line if line is not None else eq.latex)
     return out
 
 
-_FIXED_AT_ONE = {"nig": "i", "nfg": "f", "nog": "o"}
-
-
-def _with_numbers(variant: str, eq: Equation, values: Mapping[str, float],
+def _with_numbers(v: Variant, eq: Equation, values: Mapping[str, float],
                   pre: Mapping[str, float] | None, proj: bool, digits: int) -> str | None:
     k = eq.key
     val = _get(values, k)
     sym = f"{k}_t"
-    if _FIXED_AT_ONE.get(variant) == k:                    # a gate the variant fixes at 1
+    if k in v.fixed:                                       # a gate the variant fixes at 1
         return f"{sym} = 1"
-    if variant == "cifg" and k == "f":
+    if v.coupled and k == "f":
         i = _get(values, "i")
         if i is None:
             return None
@@ -236,14 +228,14 @@ def _with_numbers(variant: str, eq: Equation, values: Mapping[str, float],
     if val is None:
         return None
     z = _get(pre, k, f"z_{k}")
-    is_gate = k in ("i", "f", "g", "o", "r", "z", "n") or (variant == "rnn" and k == "h")
+    is_gate = k in ("i", "f", "g", "o", "r", "z", "n") or (v.family == "rnn" and k == "h")
     if is_gate:
         if z is None:
             return f"{sym} = {_n(val, digits)}"
-        if variant == "niaf" and k == "g":
+        if v.input_activation == IDENTITY and k == "g":
             return rf"g_t = z_g = {_n(val, digits)}"
         return rf"{sym} = {_ACT[k]}({_n(z, digits)}) = {_n(val, digits)}"
-    if variant == "gru":                                   # h
+    if v.family == "gru":                                  # h
         zz, n, hp = _get(values, "z"), _get(values, "n"), _get(values, "h_prev")
         if None in (zz, n, hp):
             return f"h_t = {_n(val, digits)}"
@@ -253,17 +245,18 @@ def _with_numbers(variant: str, eq: Equation, values: Mapping[str, float],
         f, i, g, cp = (_get(values, q) for q in ("f", "i", "g", "c_prev"))
         if None in (f, i, g, cp):
             return f"c_t = {_n(val, digits)}"
-        first = (_n(cp, digits, True) if variant == "nfg"
+        first = (_n(cp, digits, True) if "f" in v.fixed
                  else rf"{_n(f, digits, True)} \cdot {_n(cp, digits, True)}")
-        second = (_n(g, digits, True) if variant == "nig"
+        second = (_n(g, digits, True) if "i" in v.fixed
                   else rf"{_n(i, digits, True)} \cdot {_n(g, digits, True)}")
         return rf"c_t = {first} + {second} = {_n(val, digits)}"
     # h of the LSTM family
     o, c = _get(values, "o"), _get(values, "c")
     if o is None or c is None:
         return f"h_t = {_n(val, digits)}"
-    act = _n(c, digits, True) if variant == "noaf" else rf"\tanh({_n(c, digits)})"
-    rhs = act if variant == "nog" else rf"{_n(o, digits, True)} \cdot {act}"
+    act = (_n(c, digits, True) if v.output_activation == IDENTITY
+           else rf"\tanh({_n(c, digits)})")
+    rhs = act if "o" in v.fixed else rf"{_n(o, digits, True)} \cdot {act}"
     if proj:
         m = _get(values, "m")
         m_txt = f" = {_n(m, digits)}" if m is not None else ""

@@ -20,23 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_viz.core import BLOCKS, Recurrent, Trace, is_lstm
+from lstm_viz.core import Recurrent, Trace, variant
+from lstm_viz.teaching.equations import TITLES
+from lstm_viz.teaching.numbers import IDENTITY, SIGMA, TANH, fmt, fmt_latex
+from lstm_viz.teaching.numbers import detail_latex as _detail_latex
+from lstm_viz.teaching.numbers import num as _num
 
-SIGMA = "σ"
-TANH = "tanh"
-IDENTITY = "identity"
+__all__ = ["IDENTITY", "SIGMA", "TANH", "Explanation", "Term", "apply", "explain", "explain_all",
+           "explainable", "fmt", "fmt_latex", "previous_state", "sigmoid", "step_numbers",
+           "units_of"]
+
 
 # Symbols of each quantity in text and in LaTeX.
 _SYMBOL = {k: f"{k}_t" for k in ("i", "f", "g", "o", "c", "h", "m", "r", "z", "n")}
-
-# Constant gates: variant -> {gate: (text rule, reason)}
-_CONSTANT_GATES: dict[str, dict[str, str]] = {
-    "cifg": {"f": "cifg couples the gates: f_t = 1 − i_t"},
-    "nig": {"i": "nig has no input gate: i_t = 1 always"},
-    "nfg": {"f": "nfg has no forget gate: f_t = 1 always"},
-    "nog": {"o": "nog has no output gate: o_t = 1 always"},
-}
-
 
 @dataclass(frozen=True)
 class Term:
@@ -63,7 +59,7 @@ class Explanation:
     nonlinearity: "σ", "tanh", "identity" or None (c, h, constant gates: the terms make the value).
     value: the value recomputed from the terms; traced: the value the trace holds.
     traced_pre_activation: the trace's ``z_<gate>`` where the trace keeps one, else None.
-    rule: a plain sentence when the variant fixes the quantity by a rule (cifg's f = 1 − i, ...)
+    rule: a plain sentence when the variant fixes the quantity by a rule (a coupled f = 1 − i, ...)
     or changes its formula, else None.
     prev_step: the position h_{t-1} / c_{t-1} come from, None for the initial state.
     kind: "gate" (terms → pre-activation → nonlinearity), "constant" (a gate fixed by the variant),
@@ -171,38 +167,9 @@ class Explanation:
 _MAX_TERMS = 8     # longer sums (a projection row) are summarised by their largest terms
 
 
-def fmt(value: float, digits: int = 2) -> str:
-    """A number for people: ``digits`` decimals, scientific notation when that would show 0."""
-    if value != 0 and abs(value) < 0.5 * 10.0 ** -digits:
-        return f"{value:.1e}"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.{digits}f}"
-
-
-def fmt_latex(value: float, digits: int = 2, paren: bool = False) -> str:
-    """A number for KaTeX (``1.2 \\times 10^{-5}``), parenthesised when negative and ``paren``."""
-    text = fmt(value, digits)
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = rf"{mant} \times 10^{{{int(exp)}}}"
-    return f"({text})" if paren and value < 0 else text
-
-
-def _num(value: float, digits: int = 2) -> str:
-    """``fmt``, parenthesised when negative (for products)."""
-    return f"({fmt(value, digits)})" if value < 0 else fmt(value, digits)
-
-
 def _times(a: float, b: float) -> str:
     """"a × b" for a Term's detail."""
     return f"{_num(a)} × {_num(b)}"
-
-
-def _detail_latex(detail: str) -> str:
-    """A Term's text detail as KaTeX."""
-    return (detail.replace("×", r"\cdot").replace("−", "-")
-            .replace("tanh(", r"\tanh(").replace("σ(", r"\sigma("))
 
 
 def _term_text(t: Term, digits: int) -> str:
@@ -247,11 +214,12 @@ def apply(nonlinearity: str, z: float) -> float:
 # --------------------------------------------------------------------------- what can be explained
 
 
-def explainable(variant: str, proj: bool = False) -> tuple[str, ...]:
+def explainable(name: str, proj: bool = False) -> tuple[str, ...]:
     """The names ``explain`` accepts for a variant (``m`` only with a projection)."""
-    if variant == "gru":
+    family = variant(name).family
+    if family == "gru":
         return ("r", "z", "n", "h")
-    if variant == "rnn":
+    if family == "rnn":
         return ("h",)
     return ("i", "f", "g", "o", "c", *(("m",) if proj else ()), "h")
 
@@ -286,6 +254,7 @@ class _Context:
             raise ValueError(f"the trace is of a {trace.variant!r} model, not {cfg.variant!r}")
         self.model, self.trace = model, trace
         self.variant = cfg.variant
+        self.spec = variant(cfg.variant)
         self.H = cfg.hidden_size
         self.step, self.unit, self.layer, self.direction, self.batch = (
             step, unit, layer, direction, batch)
@@ -302,7 +271,7 @@ class _Context:
         else:
             self.h_prev = self.get("h", self.prev_step, all_units=True)
             self.c_prev = (self.get("c", self.prev_step, all_units=True)
-                           if is_lstm(self.variant) else None)
+                           if self.spec.is_lstm else None)
 
     def get(self, name: str, step: int | None = None, all_units: bool = False):
         """A traced quantity at ``step`` (default: this step): the unit's value, or all units."""
@@ -314,7 +283,7 @@ class _Context:
 
     def row(self, gate: str) -> int:
         """The row of the weights for ``gate`` of this unit."""
-        return BLOCKS[self.variant].index(gate) * self.H + self.unit
+        return self.spec.blocks.index(gate) * self.H + self.unit
 
     def linear_terms(self, gate: str, w_name: str, with_hh: bool = True,
                      with_hh_bias: bool = True) -> list[Term]:
@@ -347,19 +316,20 @@ def _gate(ctx: _Context, name: str, nonlinearity: str, extra: Sequence[Term] = (
 
 
 def _lstm(ctx: _Context, name: str) -> dict:
-    v, p, u = ctx.variant, ctx.prev, ctx.unit
-    const = _CONSTANT_GATES.get(v, {}).get(name)
-    if const is not None:
-        if v == "cifg":
-            i = ctx.get("i")
-            terms = [Term("1", 1.0, "1"), Term("−i_t", -i, "-i_t")]
-            return dict(terms=terms, pre_activation=None, nonlinearity=None,
-                        value=math.fsum(t.value for t in terms), rule=const, kind="constant")
+    v, row, p, u = ctx.variant, ctx.spec, ctx.prev, ctx.unit
+    if name == "f" and row.coupled:
+        i = ctx.get("i")
+        terms = [Term("1", 1.0, "1"), Term("−i_t", -i, "-i_t")]
+        return dict(terms=terms, pre_activation=None, nonlinearity=None,
+                    value=math.fsum(t.value for t in terms), kind="constant",
+                    rule=f"{v} couples the gates: f_t = 1 − i_t")
+    if name in row.fixed:
         return dict(terms=[Term("1", 1.0, "1")], pre_activation=None, nonlinearity=None,
-                    value=1.0, rule=const, kind="constant")
+                    value=1.0, rule=f"{v} has no {TITLES[name]}: {name}_t = 1 always",
+                    kind="constant")
     if name in ("i", "f", "o"):
         extra: list[Term] = []
-        if v == "peephole":
+        if row.peephole:
             pw = ctx.w.peephole
             assert pw is not None and ctx.c_prev is not None
             if name == "o":
@@ -367,33 +337,33 @@ def _lstm(ctx: _Context, name: str) -> dict:
                 extra.append(Term("p_o·c_t", float(pw[2, u]) * c, r"p_o \odot c_t",
                                   _times(float(pw[2, u]), c)))
             else:
-                row = 0 if name == "i" else 1
-                extra.append(Term(f"p_{name}·c_{{{p}}}", float(pw[row, u]) * ctx.c_prev[u],
+                k = 0 if name == "i" else 1
+                extra.append(Term(f"p_{name}·c_{{{p}}}", float(pw[k, u]) * ctx.c_prev[u],
                                   rf"p_{name} \odot c_{{{p}}}",
-                                  _times(float(pw[row, u]), ctx.c_prev[u])))
+                                  _times(float(pw[k, u]), ctx.c_prev[u])))
         return _gate(ctx, name, SIGMA, extra)
     if name == "g":
-        if v == "niaf":
+        if row.input_activation == IDENTITY:
             return _gate(ctx, "g", IDENTITY,
-                         rule="niaf has no input activation: g_t = z_g, not squashed by tanh")
+                         rule=f"{v} has no input activation: g_t = z_g, not squashed by tanh")
         return _gate(ctx, "g", TANH)
     if name == "c":
         assert ctx.c_prev is not None
         f, i, g, cp = ctx.get("f"), ctx.get("i"), ctx.get("g"), float(ctx.c_prev[u])
         rule = None
-        if v == "nfg":
+        if "f" in row.fixed:
             first = Term(f"c_{{{p}}}", cp, f"c_{{{p}}}")
-            rule = "nfg: f_t = 1, so the old cell is kept in full"
-        elif v == "cifg":
+            rule = f"{v}: f_t = 1, so the old cell is kept in full"
+        elif row.coupled:
             first = Term(f"(1 − i_t)·c_{{{p}}}", f * cp, rf"(1 - i_t) \odot c_{{{p}}}",
                          f"(1 − {fmt(i)}) × {_num(cp)}")
-            rule = "cifg: f_t = 1 − i_t"
+            rule = f"{v}: f_t = 1 − i_t"
         else:
             first = Term(f"f_t·c_{{{p}}}", f * cp, rf"f_t \odot c_{{{p}}}",
                          _times(f, cp))
-        if v == "nig":
+        if "i" in row.fixed:
             second = Term("g_t", g, "g_t")
-            rule = "nig: i_t = 1, so the whole candidate enters the cell"
+            rule = f"{v}: i_t = 1, so the whole candidate enters the cell"
         else:
             second = Term("i_t·g_t", i * g, r"i_t \odot g_t", _times(i, g))
         terms = [first, second]
@@ -401,6 +371,7 @@ def _lstm(ctx: _Context, name: str) -> dict:
                     value=math.fsum(t.value for t in terms), rule=rule, kind="cell")
     # m = o * act(c), and h (= m, or W_hr m with a projection)
     proj = ctx.w.weight_hr is not None
+    raw_c = row.output_activation == IDENTITY
     if name == "h" and proj:
         m = ctx.get("m", all_units=True)
         w = np.asarray(ctx.w.weight_hr[u], dtype=np.float64)
@@ -409,18 +380,18 @@ def _lstm(ctx: _Context, name: str) -> dict:
                  for j in range(len(m))]
         return dict(terms=terms, pre_activation=None, nonlinearity=None,
                     value=math.fsum(t.value for t in terms),
-                    rule=(f"the projection: m_t = o_t ⊙ {'c_t' if v == 'noaf' else 'tanh(c_t)'}"
+                    rule=(f"the projection: m_t = o_t ⊙ {'c_t' if raw_c else 'tanh(c_t)'}"
                           f" has {len(m)} cells; h_t[{u}] is row {u} of W_hr times m_t"),
                     kind="projection")
     o, c = ctx.get("o"), ctx.get("c")
     rule = None
-    if v == "noaf":
+    if raw_c:
         act = Term("c_t", c, "c_t")
-        rule = f"noaf has no output activation: {_SYMBOL[name]} = o_t ⊙ c_t"
+        rule = f"{v} has no output activation: {_SYMBOL[name]} = o_t ⊙ c_t"
     else:
         act = Term("tanh(c_t)", math.tanh(c), r"\tanh(c_t)", f"tanh({fmt(c)})")
-    if v == "nog":
-        rule = "nog has no output gate: o_t = 1, so " + _SYMBOL[name] + " = tanh(c_t)"
+    if "o" in row.fixed:
+        rule = f"{v} has no output gate: o_t = 1, so " + _SYMBOL[name] + " = tanh(c_t)"
     terms = [Term("o_t", o, "o_t"), act]
     return dict(terms=terms, pre_activation=None, nonlinearity=None, combine="product",
                 value=math.prod(t.value for t in terms), rule=rule, kind="hidden")
@@ -469,10 +440,10 @@ def explain(model: Recurrent, trace: Trace, name: str, step: int, unit: int, lay
     if not 0 <= unit < n_units:
         raise ValueError(f"unit {unit} out of range: {name} has {n_units} units")
     ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
-    if v == "rnn":
+    if ctx.spec.family == "rnn":
         parts = _gate(ctx, "h", TANH, w_name="h")
         parts["pre_symbol"] = "z_h"
-    elif v == "gru":
+    elif ctx.spec.family == "gru":
         parts = _gru(ctx, name)
     else:
         parts = _lstm(ctx, name)
@@ -490,18 +461,26 @@ def explain_all(model: Recurrent, trace: Trace, step: int, unit: int, layer: int
             if unit < units_of(model, name)}
 
 
+def previous_state(model: Recurrent, trace: Trace, step: int, unit: int, layer: int = 0,
+                   direction: int = 0, batch: int = 0) -> dict[str, float]:
+    """``c_prev`` and ``h_prev`` of ``unit``: the state the step read (the initial state at the
+    first processed step); ``h_prev`` only for a unit below the projection's size."""
+    ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
+    out = {}
+    if ctx.c_prev is not None:
+        out["c_prev"] = float(ctx.c_prev[unit])
+    if unit < len(ctx.h_prev):
+        out["h_prev"] = float(ctx.h_prev[unit])
+    return out
+
+
 def step_numbers(model: Recurrent, trace: Trace, step: int, unit: int, layer: int = 0,
                  direction: int = 0, batch: int = 0
                  ) -> tuple[dict[str, float], dict[str, float]]:
     """(values, pre) for :func:`lstm_viz.teaching.equations.equations_with_numbers`: this
     step's traced values of ``unit`` (plus ``c_prev`` / ``h_prev``, the previous state) and the
     pre-activations of its gates."""
-    ex = explain_all(model, trace, step, unit, layer, direction, batch)
-    values = {k: e.traced for k, e in ex.items()}
-    pre = {k: e.pre_activation for k, e in ex.items() if e.pre_activation is not None}
-    ctx = _Context(model, trace, int(step), int(unit), int(layer), int(direction), int(batch))
-    if ctx.c_prev is not None:
-        values["c_prev"] = float(ctx.c_prev[unit])
-    if unit < len(ctx.h_prev):
-        values["h_prev"] = float(ctx.h_prev[unit])
-    return values, pre
+    from lstm_viz.teaching.step import unit_step  # it builds on this module
+
+    numbers = unit_step(model, trace, step, unit, layer, direction, batch)
+    return numbers.values, numbers.pre

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from lstm_viz.core import Recurrent
+from lstm_viz.core import TABLE, Recurrent
 from lstm_viz.files.sequence import Sequence
 
 URL_ORDER = ("task", "variant", "step", "unit", "layer", "direction", "projector")
@@ -196,9 +196,9 @@ def find_units() -> dict[str, tuple[int, float]]:
         rec, seq = model(preset.task, preset.variant)
         if preset.task == "brackets":
             out[preset.name] = find_counting_unit(rec, seq)
-        elif preset.variant == "rnn":
+        elif TABLE[preset.variant].family == "rnn":
             out[preset.name] = find_rnn_memory_unit(rec, seq)
-        elif preset.variant == "peephole":
+        elif TABLE[preset.variant].peephole:
             out[preset.name] = find_peephole_unit(rec, seq, preset.step)
         elif preset.task == "adding":
             out[preset.name] = find_marker_unit(rec, seq)

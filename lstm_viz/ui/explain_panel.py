@@ -12,20 +12,12 @@ their own).
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from lstm_viz.teaching.equations import TITLES
-from lstm_viz.teaching.explain import (
-    IDENTITY,
-    SIGMA,
-    TANH,
-    Explanation,
-    explain,
-    explainable,
-    units_of,
-)
+from lstm_viz.teaching.explain import Explanation, explain, explainable, units_of
+from lstm_viz.teaching.numbers import IDENTITY, NONLINEARITY_LATEX, SIGMA, fmt, latex_symbol, sci
+from lstm_viz.teaching.step import UnitStep
 from lstm_viz.workbench import Loaded
 
 from .safe_text import plain
@@ -33,24 +25,8 @@ from .safe_text import plain
 TABLE_DIGITS = 4         # the table shows this many decimals, the formula 2 or 3
 DIGITS = 3
 
-_NONLINEARITY_LATEX = {SIGMA: r"\sigma", TANH: r"\tanh"}
-
-
 def _fmt(value: float, digits: int = TABLE_DIGITS) -> str:
-    """A signed number with a real minus sign; tiny values in scientific notation."""
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and abs(value) < 0.5 * 10.0 ** -digits:
-        text = f"{value:.1e}"
-    else:
-        text = f"{value:.{digits}f}"
-        if float(text) == 0:
-            text = f"{0:.{digits}f}"           # no "-0.0000"
-    return text.replace("-", "−")
-
-
-def _sci(value: float) -> str:
-    return "0" if value == 0 else f"{value:.0e}".replace("-", "−")
+    return fmt(value, digits, kind="table")
 
 
 def term_meaning(label: str) -> str:
@@ -104,7 +80,7 @@ def explanation_rows(ex: Explanation, digits: int = TABLE_DIGITS) -> list[dict[s
              "value": _fmt(t.value, digits)} for t in ex.terms]
     op = "sum" if ex.combine == "sum" else "product"
     if ex.pre_activation is not None and ex.nonlinearity is not None:
-        pre = _latex_symbol(ex.pre_symbol or f"z_{ex.name}")
+        pre = latex_symbol(ex.pre_symbol or f"z_{ex.name}")
         rows.append({"part": f"${pre}$", "what it is": f"pre-activation: the {op} of the parts",
                      "how": "", "value": _fmt(ex.pre_activation, digits)})
         if ex.nonlinearity == IDENTITY:
@@ -120,12 +96,6 @@ def explanation_rows(ex: Explanation, digits: int = TABLE_DIGITS) -> list[dict[s
     return rows
 
 
-def _latex_symbol(symbol: str) -> str:
-    """"z_f" -> "z_{f}" (a subscript of more than one letter needs braces)."""
-    base, _, sub = symbol.partition("_")
-    return f"{base}_{{{sub}}}" if sub and not sub.startswith("{") else symbol
-
-
 def symbolic_latex(ex: Explanation) -> str:
     """The formula in symbols, from the terms: ``f_t = \\sigma(W_{if}\\,x_t + ...)``."""
     if ex.kind == "projection":
@@ -134,7 +104,7 @@ def symbolic_latex(ex: Explanation) -> str:
     body = joiner.join(t.latex for t in ex.terms)
     if ex.kind == "constant":
         return f"{ex.symbol} = {body}".replace("+ -", "- ")
-    f = _NONLINEARITY_LATEX.get(ex.nonlinearity or "")
+    f = NONLINEARITY_LATEX.get(ex.nonlinearity or "")
     if f is not None and ex.pre_activation is not None:
         return rf"{ex.symbol} = {f}\left({body}\right)"
     return f"{ex.symbol} = {body}"
@@ -147,14 +117,14 @@ def check_sentence(ex: Explanation) -> tuple[bool, str]:
     what = "The parts add up to" if ex.kind != "hidden" else "The parts multiply to"
     made = f"{what} {_fmt(ex.value, 6)}"
     if ex.nonlinearity not in (None, IDENTITY) and ex.pre_activation is not None:
-        pre = _latex_symbol(ex.pre_symbol or f"z_{ex.name}")
+        pre = latex_symbol(ex.pre_symbol or f"z_{ex.name}")
         made = (f"The parts add up to ${pre}$ = {_fmt(ex.pre_activation, 6)}, and "
                 f"{ex.nonlinearity}({_fmt(ex.pre_activation, 6)}) = {_fmt(ex.value, 6)}")
     if ok:
         return True, (f"{made}; the trace holds {_fmt(ex.traced, 6)} (difference "
-                      f"{_sci(ex.error)}, float32 rounding).")
+                      f"{sci(ex.error)}, float32 rounding).")
     return False, (f"{made}, but the trace holds {_fmt(ex.traced, 6)}: they differ by "
-                   f"{_sci(ex.error)}.")
+                   f"{sci(ex.error)}.")
 
 
 def quantities(loaded: Loaded, unit: int) -> list[str]:
@@ -171,8 +141,11 @@ def _label(name: str) -> str:
     return f"{name} · {_SHORT.get(name, TITLES.get(name, name))}"
 
 
-def explain_panel(loaded: Loaded) -> None:
-    """The quantity selector and how the chosen value of the focused unit at this step was made."""
+def explain_panel(loaded: Loaded, numbers: UnitStep | None = None) -> None:
+    """The quantity selector and how the chosen value of the focused unit at this step was made.
+
+    numbers: this step's :class:`~lstm_viz.teaching.step.UnitStep` when the page has it (its
+    explanations are shown, not recomputed)."""
     ss = st.session_state
     step, unit = int(ss.get("step", 0)), int(ss.get("unit", 0))
     layer, direction = int(ss.get("layer", 0)), int(ss.get("direction", 0))
@@ -196,8 +169,12 @@ def explain_panel(loaded: Loaded) -> None:
                     + (", backward direction" if direction == 1 else ""))
         st.segmented_control("Which number?", names, format_func=_label, key="w_explain_q",
                              on_change=_pick, required=True)
+        ex = None
+        if numbers is not None and (numbers.step, numbers.unit) == (step, unit):
+            ex = numbers.explanations.get(chosen)
         try:
-            ex = explain(loaded.recurrent, loaded.trace, chosen, step, unit, layer, direction)
+            if ex is None or (ex.layer, ex.direction) != (layer, direction):
+                ex = explain(loaded.recurrent, loaded.trace, chosen, step, unit, layer, direction)
         except ValueError as exc:               # a stale unit / layer from another model
             st.info(f"Nothing to explain here: {plain(str(exc), 300)}")
             return

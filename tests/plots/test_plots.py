@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from lstm_viz.core import LSTM_VARIANTS, VARIANTS
 from lstm_viz.plots import (
     base_layout,
     cell_diagram,
@@ -27,7 +28,6 @@ from lstm_viz.plots import (
     saturation_scatter,
     style,
 )
-from lstm_viz.plots.diagram import LSTM_VARIANTS, VARIANTS
 
 RNG = np.random.default_rng(0)
 
