@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from lstm_viz.core.variants import BLOCKS, is_lstm
+from lstm_viz.core.variants import variant as variant_row
 from lstm_viz.torchref.reference import make_torch_model
 from lstm_viz.training.tasks import TASKS, Task, get_task
 from lstm_viz.training.zoo import SHIPPED_VARIANTS, TrainedModel, eval_size, held_out
@@ -57,13 +58,14 @@ def build(task: Task, variant: str, hidden_size: int, num_layers: int, seed: int
     """A freshly initialised network; the seed fixes every weight (torch's global RNG untouched).
 
     ``forget_bias`` is added to the forget gate's bias (``bias_hh``) of every LSTM layer, so the
-    cell starts out remembering (Gers et al. 2000; Jozefowicz et al. 2015); for ``cifg``, where
-    f = 1 − i, it is subtracted from the input gate's bias instead; gru and rnn keep theirs.
+    cell starts out remembering (Gers et al. 2000; Jozefowicz et al. 2015); for a coupled
+    variant (cifg), where f = 1 − i, it is subtracted from the input gate's bias instead; gru
+    and rnn keep theirs.
     """
     rec = make_torch_model(variant, task.input_size, hidden_size, num_layers=num_layers,
                            batch_first=True, seed=seed)
     blocks = BLOCKS[variant]
-    gate, sign = ("i", -1.0) if variant == "cifg" else ("f", 1.0)
+    gate, sign = ("i", -1.0) if variant_row(variant).coupled else ("f", 1.0)
     if forget_bias and is_lstm(variant) and gate in blocks:
         k = blocks.index(gate)
         with torch.no_grad():

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from lstm_viz.core import VARIANTS, Trace
+from lstm_viz.core import TABLE, VARIANTS, Trace
 from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
 from lstm_viz.files.sequence import Sequence
@@ -133,9 +133,7 @@ def _model_section(seq: Sequence) -> Model:
     st.radio("Weights", kinds, format_func=MODEL_KINDS.get, **bind("model_kind"))
     if ss["model_kind"] != "custom":
         st.radio("Variant", list(VARIANTS), horizontal=True, **bind("variant"),
-                 help="vanilla = torch.nn.LSTM; peephole: gates see the cell; cifg: f = 1 − i; "
-                      "nig/nfg/nog: no input/forget/output gate; niaf/noaf: no input/output "
-                      "activation; gru, rnn for comparison.")
+                 help="; ".join(f"{v.name}: {v.summary}" for v in TABLE.values()) + ".")
     if ss["model_kind"] == "fresh":
         st.slider("Hidden units", 1, 256, **bind("hidden"))
         st.slider("Layers", 1, 4, **bind("layers"))
