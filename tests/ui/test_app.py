@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import app_test, no_exception
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.core import VARIANTS, Recurrent
@@ -22,7 +23,6 @@ from lstm_viz.files.loaders import MAX_UPLOAD_BYTES
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.training.zoo import load_shipped
 
-APP = "../../app.py"                       # resolved against this file by AppTest.from_file
 DATA = Path(__file__).resolve().parents[1] / "data" / "app"
 GOOD_2F = DATA / "walk_2f.csv"          # 23 steps x 2 features
 GOOD_3F = DATA / "sensors_3f.csv"       # 17 steps x 3 features
@@ -37,16 +37,7 @@ SEED = 0                                # the sidebar's default seed
 def open_app(**params: str) -> AppTest:
     """Run the app once, with these query parameters in the URL (none: ``step=0``, a link to the
     still first step; a visit with no link at all starts playing, see test_first_visit_plays)."""
-    params = params or {"step": "0"}
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, "the app raised:\n" + "\n---\n".join(
-        e.value + "\n" + "\n".join(e.stack_trace) for e in at.exception)
+    return app_test(query=params or {"step": "0"}).run()
 
 
 def button(at: AppTest, shortcut: str):
@@ -660,7 +651,7 @@ def test_good_upload_after_a_bad_one_clears_the_error(loaded_2f):
 
 def test_first_visit_plays_and_a_link_does_not():
     """DESIGN: a first-time visitor sees a trained model on a meaningful task, already moving."""
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_test().run()
     no_exception(at)
     assert at.session_state["playing"] is True
     assert at.session_state["model_kind"] == "trained"
@@ -678,7 +669,7 @@ def player_args(at: AppTest) -> dict:
 
 
 def test_play_speed_sets_the_players_pace_and_keeps_playing():
-    at = AppTest.from_file(APP, default_timeout=60).run()        # a first visit: playing
+    at = app_test().run()                                        # a first visit: playing
     assert player_args(at)["playing"] is True
     assert player_args(at)["interval_ms"] == 100                  # 10 steps a second
     at.select_slider(key="w_speed").set_value(2).run()

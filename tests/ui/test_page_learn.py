@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz import workbench
@@ -41,16 +42,7 @@ CHANGED = {"vanilla": 0, "peephole": 3, "cifg": 2, "nig": 2, "nfg": 2, "nog": 2,
 
 
 def new_page(variant: str = "vanilla", kind: str = "fresh", **state) -> AppTest:
-    # The entrypoint is app.py (the sidebar links to it), switched to this page.
-    at = AppTest.from_file("../../app.py", default_timeout=60)
-    at.session_state["variant"] = variant
-    at.session_state["model_kind"] = kind
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE, state={"variant": variant, "model_kind": kind, **state})
 
 
 def latex(at: AppTest) -> list[str]:
