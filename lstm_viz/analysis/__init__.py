@@ -20,9 +20,14 @@ outputs. Every per-step array is time-major and indexed by position in the seque
   sequence: traces, states and per-step task loss; :func:`peephole_reach`,
   :func:`coupling_gap` and :func:`gate_sum_range`: what a variant's wiring does on a run.
 
+* :mod:`.attribution` — :func:`attribute` (SPEC §6): which inputs drove an output, by the
+  gradient, gradient × input, integrated gradients or occlusion.
+
 Every public name is importable from ``lstm_viz.analysis`` itself.
 """
 
+from .attribution import METHODS as ATTRIBUTION_METHODS
+from .attribution import attribute
 from .compare import (
     Head,
     VariantRun,
@@ -46,9 +51,9 @@ from .units import (
 )
 
 __all__ = [
-    "GradientFlow", "Head", "Match", "Saturation", "UnitSearchResult", "VariantRun",
-    "cell_difference", "compare_gradient_flow", "compare_variants", "context", "coupling_gap",
-    "forget_path_product", "gate_names", "gate_sum_range", "gate_summary", "gradient_flow",
-    "peephole_reach", "runs", "saturation", "step_losses", "suggest_range", "threshold_range",
-    "unit_search",
+    "ATTRIBUTION_METHODS", "GradientFlow", "Head", "Match", "Saturation", "UnitSearchResult",
+    "VariantRun", "attribute", "cell_difference", "compare_gradient_flow", "compare_variants",
+    "context", "coupling_gap", "forget_path_product", "gate_names", "gate_sum_range",
+    "gate_summary", "gradient_flow", "peephole_reach", "runs", "saturation", "step_losses",
+    "suggest_range", "threshold_range", "unit_search",
 ]
