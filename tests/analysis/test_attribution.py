@@ -107,3 +107,21 @@ def test_bad_arguments_say_what_is_wrong(kwargs, words):
     args = {"step": 2, "weight": weight, **kwargs}
     with pytest.raises(ValueError, match=words):
         attribute(model, x, **args)
+
+
+def test_integrated_gradients_find_the_adding_tasks_marked_steps():
+    """Issue #14: on the shipped adding model, integrated gradients (zero baseline, 64 steps)
+    put the two marked positions on top by Σ|attribution| over features in ≥ 90% of 100
+    examples (measured: 100 of 100)."""
+    from lstm_viz.training.zoo import load_shipped
+    from lstm_viz.workbench import example_sequence
+
+    tm = load_shipped("adding", "vanilla")
+    model, weight = tm.recurrent(), tm.head_weight[0]
+    hits = 0
+    for seed in range(100):
+        x = example_sequence("adding", seed=seed).values
+        a = attribute(model, x, len(x) - 1, weight, "integrated_gradients", n_steps=64)
+        top = set(np.argsort(-np.abs(a).sum(axis=1))[:2].tolist())
+        hits += top == set(np.flatnonzero(x[:, 1] > 0.5).tolist())
+    assert hits >= 90
