@@ -3,6 +3,7 @@
 NumPy only: no streamlit, plotly or torch here (torch is touched only through objects handed in).
 """
 
+from .interventions import Intervention
 from .params import Config, param_shapes
 from .recurrent import Recurrent
 from .trace import Gradients, Trace
@@ -19,6 +20,6 @@ from .variants import (
 )
 
 __all__ = [
-    "BLOCKS", "LSTM_VARIANTS", "TABLE", "TITLES", "VARIANTS", "Config", "Gradients", "Recurrent",
-    "Trace", "Variant", "is_lstm", "param_shapes", "trace_names", "variant",
+    "BLOCKS", "LSTM_VARIANTS", "TABLE", "TITLES", "VARIANTS", "Config", "Gradients", "Intervention",
+    "Recurrent", "Trace", "Variant", "is_lstm", "param_shapes", "trace_names", "variant",
 ]

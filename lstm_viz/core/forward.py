@@ -10,9 +10,11 @@ inside the loop each step is a handful of ufuncs writing into preallocated array
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .interventions import Override
 from .variants import variant as variant_row
 
 
@@ -42,8 +44,24 @@ def _order(T: int, reverse: bool) -> range:
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
+def _per_step(ov: dict[str, Override] | None, T: int, reverse: bool) -> Any:
+    """Per step (in the loop's order): {quantity: (mask, values)} of what an intervention sets
+    there, or None; all None without interventions (the loop then only tests ``is not None``)."""
+    if not ov:
+        return np.broadcast_to(None, (T,))
+    steps = [{k: o.at(t) for k, o in ov.items() if o.any[t]} or None for t in range(T)]
+    return steps[::-1] if reverse else steps
+
+
+def _set(a: np.ndarray, s: dict, name: str) -> None:
+    """Overwrite the intervened cells of quantity ``name`` (this step's ``a``) in place."""
+    if name in s:
+        np.copyto(a, s[name][1], where=s[name][0])
+
+
 def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, variant: str,
-               reverse: bool = False) -> dict[str, np.ndarray]:
+               reverse: bool = False, ov: dict[str, Override] | None = None
+               ) -> dict[str, np.ndarray]:
     """Run the LSTM family over a sequence.
 
     x: (T, B, I), h0: (B, R), c0: (B, H). Returns i, f, g, o, c, h (and m with a projection) and
@@ -54,6 +72,9 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     Inside the loop the gate rows are reordered so that the σ gates (i, f, o) come first and g last,
     and the σ rows are scaled by 1/2 (exact in floating point): then one ``tanh`` over the whole
     row gives tanh(z/2) for the σ gates and tanh(z_g) for g, and σ(z) = 0.5 tanh(z/2) + 0.5.
+
+    ``ov``: interventions (SPEC §5), quantity -> ``Override``; each is applied right after its
+    quantity is computed, so everything downstream reads the overwritten value.
     """
     T, B, _ = x.shape
     H = c0.shape[1]
@@ -99,13 +120,15 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     per_step = [np.broadcast_to(None, (T,)) if a is None else a for a in per_step]
     if reverse:
         per_step = [a[::-1] for a in per_step]
+    per_step.append(_per_step(ov, T, reverse))
 
     dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
     peephole, coupled = row.peephole, row.coupled
     linear_g, linear_c = row.input_activation == "identity", row.output_activation == "identity"
     one_i, one_f, one_o = ("i" in row.fixed), ("f" in row.fixed), ("o" in row.fixed)
     h, c = h0, c0
-    for z, a, a_s, z_g, i, f, g, o, z_i, z_f, z_o, c_t, m_t, h_t in zip(*per_step, strict=True):
+    for z, a, a_s, z_g, i, f, g, o, z_i, z_f, z_o, c_t, m_t, h_t, s in zip(*per_step,
+                                                                           strict=True):
         dot(h, Whh_T, out=hz)
         add(z, hz, out=z)                             # z = W_ih x + b_ih + W_hh h + b_hh
         if peephole:                                  # z_i += p_i c_{t-1},  z_f += p_f c_{t-1}
@@ -116,6 +139,9 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
         add(a_s, 0.5, out=a_s)
         if linear_g:                                  # g = z_g
             g[...] = z_g
+        if s is not None:                             # interventions: the gates entering c_t
+            for k, gate in (("i", i), ("f", f), ("g", g)):
+                _set(gate, s, k)
         # c_t = f * c_{t-1} + i * g
         if coupled:                                   # f = 1 - i:  c_t = c + i (g - c)
             add(c, mul(i, g - c, out=ig), out=c_t)
@@ -125,11 +151,15 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
             add(c, mul(i, g, out=ig), out=c_t)
         else:
             add(mul(f, c, out=c_t), mul(i, g, out=ig), out=c_t)
+        if s is not None:                             # interventions: c_t, before tanh, z_o
+            _set(c_t, s, "c")
         if peephole:                                  # z_o += p_o c_t, then o = σ(z_o)
             add(z_o, mul(p_o, c_t, out=pc), out=z_o)
             tanh(z_o, out=o)
             mul(o, 0.5, out=o)
             add(o, 0.5, out=o)
+        if s is not None:
+            _set(o, s, "o")
         # h_t = o * tanh(c_t)   (identity: o * c_t; o fixed: o = 1), then h_t = W_hr m_t
         act = c_t if linear_c else tanh(c_t, out=tc)
         if one_o:
@@ -137,7 +167,11 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
         else:
             mul(o, act, out=m_t)
         if Whr_T is not None:
+            if s is not None:
+                _set(m_t, s, "m")
             dot(m_t, Whr_T, out=h_t)
+        if s is not None:                             # interventions: h_t, before what reads it
+            _set(h_t, s, "h")
         h, c = h_t, c_t
 
     Z[:, :, :S] *= 2.0                                # undo the halving: the real z of σ gates
@@ -153,8 +187,8 @@ def lstm_layer(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: Weights, varian
     return out
 
 
-def gru_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False
-              ) -> dict[str, np.ndarray]:
+def gru_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False,
+              ov: dict[str, Override] | None = None) -> dict[str, np.ndarray]:
     """torch.nn.GRU over a sequence: r, z = σ(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
     h_t = (1 - z) n + z h_{t-1}.  x: (T, B, I), h0: (B, H). Returns r, z, n, h (T, B, H) and the
     recurrent part of n, ``hn`` = W_hn h_{t-1} + b_hn, which BPTT needs."""
@@ -169,9 +203,10 @@ def gru_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False
     hh = np.empty((B, 3 * H), dtype=x.dtype)
     dot, add, sub, mul, tanh = np.dot, np.add, np.subtract, np.multiply, np.tanh
 
+    sets = _per_step(ov, T, False)                    # indexed by position t here
     h = h0
     for t in _order(T, reverse):
-        zx, a, h_t = Zx[t], A[t], Hs[t]
+        zx, a, h_t, s = Zx[t], A[t], Hs[t], sets[t]
         dot(h, Whh_T, out=hh)
         if b_hh is not None:
             add(hh, b_hh, out=hh)
@@ -182,30 +217,40 @@ def gru_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False
         mul(rz, 0.5, out=rz)
         add(rz, 0.5, out=rz)
         r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        if s is not None:                             # interventions: r before n, z before h
+            _set(r, s, "r")
+            _set(z, s, "z")
         HN[t] = hh[:, 2 * H :]
         mul(r, HN[t], out=n)                          # n = tanh(W_in x + b_in + r (W_hn h + b_hn))
         add(n, zx[:, 2 * H :], out=n)
         tanh(n, out=n)
+        if s is not None:
+            _set(n, s, "n")
         sub(h, n, out=h_t)                            # h_t = n + z (h_{t-1} - n)
         mul(h_t, z, out=h_t)
         add(h_t, n, out=h_t)
+        if s is not None:
+            _set(h_t, s, "h")
         h = h_t
     return {"r": A[:, :, :H], "z": A[:, :, H : 2 * H], "n": A[:, :, 2 * H :], "h": Hs, "hn": HN}
 
 
-def rnn_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False
-              ) -> dict[str, np.ndarray]:
+def rnn_layer(x: np.ndarray, h0: np.ndarray, w: Weights, reverse: bool = False,
+              ov: dict[str, Override] | None = None) -> dict[str, np.ndarray]:
     """torch.nn.RNN (tanh): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
     x: (T, B, I), h0: (B, H). Returns h (T, B, H)."""
     T = x.shape[0]
     Hs = w.input_projection(x)                        # (T, B, H), becomes h in place
     Whh_T = np.ascontiguousarray(w.weight_hh.T)
     hz = np.empty_like(h0)
+    sets = _per_step(ov, T, False)                    # indexed by position t here
     h = h0
     for t in _order(T, reverse):
         h_t = Hs[t]
         np.dot(h, Whh_T, out=hz)
         np.add(h_t, hz, out=h_t)
         np.tanh(h_t, out=h_t)
+        if sets[t] is not None:
+            _set(h_t, sets[t], "h")
         h = h_t
     return {"h": Hs}

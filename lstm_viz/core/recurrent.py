@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .backward import gru_layer_backward, lstm_layer_backward, rnn_layer_backward
 from .forward import Weights, gru_layer, lstm_layer, rnn_layer
+from .interventions import Intervention, resolve
 from .params import Config, check_config, init_params, param_shapes, suffix
 from .trace import Gradients, Trace
 from .variants import check_variant, is_lstm, torch_variants, variant
@@ -138,16 +140,22 @@ class Recurrent:
                        p.get(f"weight_peephole_{s}"))
 
     # -- forward ---------------------------------------------------------------------------------
-    def __call__(self, x: Any, hx: Any = None):
+    def __call__(self, x: Any, hx: Any = None,
+                 interventions: Sequence[Intervention] | None = None):
         """output, h_n as torch returns them (h_n is (h_n, c_n) for the LSTM family)."""
-        t = self.trace(x, hx)
+        t = self.trace(x, hx, interventions)
         return t.output, t.h_n
 
-    def trace(self, x: Any, hx: Any = None) -> Trace:
-        """The forward pass, keeping every per-step quantity of every layer and direction."""
+    def trace(self, x: Any, hx: Any = None,
+              interventions: Sequence[Intervention] | None = None) -> Trace:
+        """The forward pass, keeping every per-step quantity of every layer and direction.
+
+        ``interventions`` (SPEC §5) overwrite quantities of chosen units at chosen steps;
+        everything downstream, and ``backward``, sees the overwritten values as constants."""
         cfg = self.config
         x, unbatched = self._time_major(x)
         h0, c0 = self._initial_state(hx, x.shape[1], unbatched)
+        ovs = resolve(interventions, cfg, x.shape[0], x.shape[1], self.dtype)
         family = variant(cfg.variant).family
         steps: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         inputs = []
@@ -158,12 +166,13 @@ class Recurrent:
             for d in range(cfg.num_directions):
                 k = layer * cfg.num_directions + d
                 w = self.weights(layer, d)
+                ov = ovs.get((layer, d))
                 if family == "lstm":
-                    q = lstm_layer(layer_in, h0[k], c0[k], w, cfg.variant, reverse=d == 1)
+                    q = lstm_layer(layer_in, h0[k], c0[k], w, cfg.variant, reverse=d == 1, ov=ov)
                 elif family == "gru":
-                    q = gru_layer(layer_in, h0[k], w, reverse=d == 1)
+                    q = gru_layer(layer_in, h0[k], w, reverse=d == 1, ov=ov)
                 else:
-                    q = rnn_layer(layer_in, h0[k], w, reverse=d == 1)
+                    q = rnn_layer(layer_in, h0[k], w, reverse=d == 1, ov=ov)
                 steps[(layer, d)] = q
                 outs.append(q["h"])
             layer_in = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
@@ -179,7 +188,7 @@ class Recurrent:
             h_n_out = (h_n_out, c_n[:, 0] if unbatched else c_n)
         return Trace(output=self._from_time_major(layer_in, unbatched), h_n=h_n_out,
                      variant=cfg.variant, steps=steps, inputs=inputs, h0=h0, c0=c0,
-                     unbatched=unbatched, batch_first=self.batch_first)
+                     unbatched=unbatched, batch_first=self.batch_first, overrides=ovs)
 
     def trace_nbytes(self, steps: int, batch: int = 1) -> int:
         """About how many bytes ``trace`` keeps for ``steps`` steps (to refuse what won't fit)."""
@@ -217,13 +226,16 @@ class Recurrent:
                 k = layer * cfg.num_directions + d
                 q, w = trace.steps[(layer, d)], self.weights(layer, d)
                 dYd = dY[:, :, d * R:(d + 1) * R]
+                ov = trace.overrides.get((layer, d))
                 if family == "lstm":
                     g, dx, s = lstm_layer_backward(q, x, trace.h0[k], trace.c0[k], dYd, w,
-                                                   cfg.variant, reverse=d == 1)
+                                                   cfg.variant, reverse=d == 1, ov=ov)
                 elif family == "gru":
-                    g, dx, s = gru_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1)
+                    g, dx, s = gru_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1,
+                                                  ov=ov)
                 else:
-                    g, dx, s = rnn_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1)
+                    g, dx, s = rnn_layer_backward(q, x, trace.h0[k], dYd, w, reverse=d == 1,
+                                                  ov=ov)
                 sfx = suffix(layer, d)
                 params.update({("weight_peephole" if n == "peephole" else n) + f"_{sfx}": v
                                for n, v in g.items()})

@@ -38,6 +38,8 @@ class Trace:
     unbatched: bool = False
     batch_first: bool = False
     meta: dict = field(default_factory=dict)
+    # interventions it ran with, per (layer, direction): quantity -> Override (SPEC §5)
+    overrides: dict = field(default_factory=dict)
 
     def get(self, name: str, layer: int = 0, direction: int = 0) -> np.ndarray:
         """The quantity ``name`` ("i", "f", "g", "o", "c", "h", "z_f", ...) as (T, B, units)."""
