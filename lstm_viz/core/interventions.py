@@ -26,7 +26,8 @@ from .variants import variant as variant_row
 class Intervention:
     """Set quantity ``name`` of ``units`` to ``value`` at ``steps`` (None: every step) of one
     layer and direction. ``value``: a float, or an array broadcastable to
-    (len(steps), B, len(units))."""
+    (len(steps), B, len(units)); a NaN in it leaves that cell as computed, so that each batch
+    row can set other units (one ablation per row: see ``lstm_viz.analysis.surgery``)."""
 
     name: str
     units: int | Sequence[int]
@@ -38,7 +39,7 @@ class Intervention:
 
 @dataclass
 class Override:
-    """One quantity of one layer and direction: ``mask`` (T, 1, U) says which cells are set,
+    """One quantity of one layer and direction: ``mask`` (T, B, U) says which cells are set,
     ``values`` (T, B, U) what to (only where ``mask``)."""
 
     mask: np.ndarray
@@ -53,7 +54,7 @@ class Override:
 
     @property
     def keep(self) -> np.ndarray:
-        """1 where the gradient flows on, 0 where the value was set (T, 1, U)."""
+        """1 where the gradient flows on, 0 where the value was set (T, B, U)."""
         return (~self.mask).astype(self.values.dtype)
 
 
@@ -134,9 +135,11 @@ def resolve(interventions: Sequence[Intervention] | None, cfg: Config, T: int, B
         key = (int(iv.layer), int(iv.direction))
         ov = out.setdefault(key, {}).get(iv.name)
         if ov is None:
-            ov = out[key][iv.name] = Override(np.zeros((T, 1, U), dtype=bool),
+            ov = out[key][iv.name] = Override(np.zeros((T, B, U), dtype=bool),
                                               np.zeros((T, B, U), dtype=dtype))
-        ov.mask[np.ix_(steps, [0], units)] = True
-        ov.values[np.ix_(steps, np.arange(B), units)] = value
+        cells = np.ix_(steps, np.arange(B), units)
+        given = ~np.isnan(value)                      # NaN: this cell is left as computed
+        ov.mask[cells] |= given
+        ov.values[cells] = np.where(given, value, ov.values[cells])
         ov.any = ov.mask.any(axis=(1, 2))
     return out

@@ -207,3 +207,15 @@ def test_bad_interventions_say_what_is_wrong(kwargs, words):
     iv = Intervention(**{"name": "c", "units": 0} | kwargs)
     with pytest.raises(ValueError, match=words):
         model.trace(np.zeros((T, I)), interventions=[iv])
+
+
+def test_nan_leaves_a_cell_as_computed_so_each_batch_row_sets_its_own_unit():
+    model = Recurrent(I, H, seed=0)
+    x = np.random.default_rng(0).normal(size=(T, I)).astype(np.float32)
+    value = np.full((1, H, H), np.nan, dtype=np.float32)
+    value[0, np.arange(H), np.arange(H)] = 0.0          # row b sets unit b to 0
+    batched = model.trace(np.repeat(x[:, None], H, axis=1),
+                          interventions=[Intervention("c", list(range(H)), value)])
+    for b in range(H):
+        alone = model.trace(x, interventions=[Intervention("c", b, 0.0)])
+        np.testing.assert_allclose(batched.get("h")[:, b], alone.get("h")[:, 0], atol=1e-6)
