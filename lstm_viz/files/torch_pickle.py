@@ -128,6 +128,8 @@ class _Reader(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         import torch
 
+        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+
         if module == "torch._utils" and name in ("_rebuild_tensor_v2", "_rebuild_tensor"):
             return _rebuild_tensor
         if module == "torch._utils" and name in (
@@ -137,7 +139,7 @@ class _Reader(pickle.Unpickler):
             return _rebuild_parameter
         if module == "collections" and name == "OrderedDict":
             return OrderedDict
-        if module in ("builtins", "__builtin__") and name in ("set", "frozenset"):
+        if module == "builtins" and name in ("set", "frozenset"):
             return set if name == "set" else frozenset
         if module == "torch" and name.endswith("Storage"):
             dtype = _storage_dtype(name)
