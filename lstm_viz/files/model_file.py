@@ -391,6 +391,8 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
     candidates = [m.path for m in modules]
     if pick is None:
         module = modules[0]
+    elif "+" in pick and pick not in candidates:
+        module = _stack(label, modules, pick)
     else:
         module = next((m for m in modules if m.path == pick), None)
         if module is None:
@@ -407,12 +409,17 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
         )
         for a, b in zip(modules, modules[1:], strict=False):
             ia, oa, bia = _sizes(a.state)
-            ib, _, bib = _sizes(b.state)
-            if oa == ib and not bia and not bib:
+            ib, ob, bib = _sizes(b.state)
+            if oa == ib and not bia and not bib and _blocks(a.state) == _blocks(b.state):
+                how = (f"pick={a.path + '+' + b.path!r} runs them as one stack" if oa == ob
+                       else "each is shown on its own (their hidden sizes differ, so the core "
+                       "cannot run them as one stacked module)")
                 notes.append(
-                    f"Modules {_shown(a.path)} and {_shown(b.path)} chain ({ia} → {oa} → next): "
-                    "they can run as a stack, each is shown on its own here."
+                    f"Modules {_shown(a.path)} and {_shown(b.path)} chain ({ia} → {oa} → {ob}): "
+                    f"{how}."
                 )
+    by_path = {m.path: m for m in modules}
+    parts = [module] if module.path in by_path else [by_path[p] for p in module.path.split("+")]
     if module.variant == "relu":
         raise InputError(
             f"Module {_shown(module.path)} is an RNN with ReLU, which this app does not model "
@@ -458,15 +465,16 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
             "runs as a one-layer module unrolled over the sequence."
         )
     for name, path in found.owner.items():
-        if path == module.path:
+        if path in {p.path for p in parts}:
             tensors[name] = f"recurrent {cfg['variant_family']} ({cfg['variant']})"
         else:
             tensors[name] = f"ignored: recurrent module {_shown(path)}, not picked"
 
     if found.fixed is not None:
-        embedding, head = _fixed_extras(found.fixed, module, modules, cfg, out_size, notes)
+        embedding, head = _fixed_extras(found.fixed, parts, modules, cfg, out_size, notes)
     else:
-        embedding, head = _extras(found, module, cfg["input_size"], out_size, tensors, notes)
+        embedding, head = _extras(found, parts[0] is modules[0], cfg["input_size"], out_size,
+                                  tensors, notes)
     vocab = found.vocab
     if vocab is not None:
         fits_vocab = {cfg["input_size"]}
@@ -485,14 +493,77 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
                      fits, contents)
 
 
-def _fixed_extras(fixed: FileContents, module: RecurrentModule, modules: list[RecurrentModule],
+def _blocks(state: Mapping[str, Any]) -> int:
+    """Gate blocks of a module (rows of weight_ih_l0 over its hidden size)."""
+    rows = shape_of(state.get("weight_ih_l0"))
+    hr = shape_of(state.get("weight_hr_l0"))
+    hh = shape_of(state.get("weight_hh_l0"))
+    hidden = hr[1] if len(hr) == 2 else hh[1] if len(hh) == 2 else 0
+    return rows[0] // hidden if len(rows) == 2 and hidden else -1
+
+
+def _stack(label: str, modules: list[RecurrentModule], pick: str) -> RecurrentModule:
+    """``pick="lstm1+lstm2"``: single-direction modules of one kind whose sizes chain, as one
+    multi-layer module (layer k of each renumbered after the layers before it)."""
+    by_path = {m.path: m for m in modules}
+    names = pick.split("+")
+    missing = [n for n in names if n not in by_path]
+    if missing or len(names) < 2 or len(set(names)) != len(names):
+        listed = ", ".join(_shown(m.path) for m in modules[:8])
+        raise InputError(
+            f"{label} has no recurrent modules {quote(pick, NAME_LIMIT)} to stack: name two or "
+            f"more of {listed} joined by '+', in the order they run."
+        )
+    parts = [by_path[n] for n in names]
+    kinds = {m.variant for m in parts if m.variant is not None}
+    if len(kinds) > 1 or len({_blocks(m.state) for m in parts}) > 1:
+        raise InputError(
+            f"Modules {quote(pick, NAME_LIMIT)} are different kinds of recurrent layer, so they "
+            "cannot run as one stack: pick them one at a time."
+        )
+    outs = [_sizes(m.state)[1] for m in parts]
+    if len(set(outs)) > 1:
+        raise InputError(
+            f"Modules {quote(pick, NAME_LIMIT)} have different hidden sizes "
+            f"({', '.join(map(str, outs))}), and one stacked module has one hidden size: pick "
+            "the modules one at a time."
+        )
+    state: dict[str, Any] = {}
+    offset = 0
+    previous_out = None
+    for m in parts:
+        inp, out, bi = _sizes(m.state)
+        if bi:
+            raise InputError(
+                f"Module {_shown(m.path)} is bidirectional, so {quote(pick, NAME_LIMIT)} cannot "
+                "run as one stack: pick the modules one at a time."
+            )
+        if previous_out is not None and inp != previous_out:
+            raise InputError(
+                f"Module {_shown(m.path)} takes {inp} inputs but the module before it gives "
+                f"{previous_out}, so {quote(pick, NAME_LIMIT)} cannot run as one stack: pick the "
+                "modules one at a time."
+            )
+        previous_out = out
+        layers = 0
+        for key, value in m.state.items():
+            kind, _, k = key.rpartition("_l")
+            state[f"{kind}_l{offset + int(k)}"] = value
+            layers = max(layers, int(k) + 1)
+        offset += layers
+    return RecurrentModule(pick, kinds.pop() if kinds else None, state, cell=False,
+                           batch_first=parts[0].batch_first)
+
+
+def _fixed_extras(fixed: FileContents, parts: list[RecurrentModule], modules: list[RecurrentModule],
                   cfg: dict[str, Any], out_size: int, notes: list[str]) -> tuple[Any, Any]:
     emb = fixed.embedding
-    if emb is not None and (module is not modules[0] or np.shape(emb)[1:] != (cfg["input_size"],)):
+    feeds = parts[0] is modules[0] and np.shape(emb)[1:] == (cfg["input_size"],)
+    if emb is not None and not feeds:
         notes.append("The file's embedding does not feed the picked module: it was left out.")
         emb = None
     head = fixed.head
-    if head is not None and (module is not modules[-1] or np.shape(head[0])[1:] != (out_size,)):
+    if head is not None and (parts[-1] is not modules[-1] or np.shape(head[0])[1:] != (out_size,)):
         notes.append("The file's head does not read the picked module's output: it was left out.")
         head = None
     return emb, head
@@ -504,12 +575,13 @@ def _prefer(name: str, words: tuple[str, ...]) -> int:
     return 0 if any(w in parts for w in words) else 1 if any(w in low for w in words) else 2
 
 
-def _extras(found: _Found, module: RecurrentModule, input_size: int, out_size: int,
+def _extras(found: _Found, first: bool, input_size: int, out_size: int,
             tensors: dict[str, str], notes: list[str]) -> tuple[Any, Any]:
+    """The embedding feeding the picked module (``first``: it is the file's first) and the
+    linear head reading its output, from the tensors outside the recurrent modules."""
     others = found.others
     for name in list(others)[:_MAX_LISTED]:
         tensors.setdefault(name, "ignored: not a recurrent, embedding or head weight")
-    first = module is found.modules[0]
 
     def path_of(name: str) -> str:
         return name[: -len(".weight")] if name.endswith(".weight") else ""

@@ -275,7 +275,7 @@ def test_two_modules_candidates_and_pick() -> None:
     mf = read_model("stack.pth", data)
     assert mf.candidates == ["lstm1", "lstm2"] and mf.picked == "lstm1"
     assert mf.recurrent.input_size == 3 and mf.head is None  # fc reads lstm2, not lstm1
-    assert any("run as a stack" in n for n in mf.notes)
+    assert any("chain (3 → 16 → 6)" in n for n in mf.notes)
     assert mf.tensors["lstm2.weight_ih_l0"].startswith("ignored")
     mf2 = read_model("stack.pth", data, pick="lstm2")
     assert mf2.picked == "lstm2" and mf2.recurrent.input_size == 16 and mf2.head is not None
@@ -291,6 +291,63 @@ def test_two_modules_candidates_and_pick() -> None:
         read_model("stack.pth", data, pick="lstm3")
     msg = _one_sentence(e)
     assert "'lstm1'" in msg and "'lstm2'" in msg
+
+
+class SameWidth(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm1 = torch.nn.LSTM(3, 8)
+        self.lstm2 = torch.nn.LSTM(8, 8, num_layers=2)
+        self.fc = torch.nn.Linear(8, 2)
+
+
+def test_pick_a_stack_of_chained_modules() -> None:
+    torch.manual_seed(8)
+    model = SameWidth().eval()
+    data = _save(model.state_dict())
+    mf = read_model("stack.pt", data)
+    assert any("pick='lstm1+lstm2' runs them as one stack" in n for n in mf.notes)
+    st = read_model("stack.pt", data, pick="lstm1+lstm2")
+    assert st.picked == "lstm1+lstm2" and st.candidates == ["lstm1", "lstm2"]
+    assert st.recurrent.num_layers == 3 and st.recurrent.input_size == 3 and st.head is not None
+    assert all(use.startswith("recurrent") for k, use in st.tensors.items() if "lstm" in k)
+    x = _x((6, 2, 3))
+    with torch.no_grad():
+        h1, _ = model.lstm1(torch.from_numpy(x))
+        ref = model.fc(model.lstm2(h1)[0])
+    _close("stack lstm1+lstm2 (3 layers) → fc", _forward(st, x), ref)
+    for bad in ("lstm2+lstm1", "lstm1+nope", "lstm1+lstm1"):
+        with pytest.raises(InputError) as e:
+            read_model("stack.pt", data, pick=bad)
+        _one_sentence(e)
+    mixed = {**{f"a.{k}": v for k, v in torch.nn.GRU(3, 8).state_dict().items()},
+             **{f"b.{k}": v for k, v in torch.nn.LSTM(8, 8).state_dict().items()}}
+    with pytest.raises(InputError) as e:
+        read_model("mixed.pt", _save(mixed), pick="a+b")
+    assert "different kinds" in _one_sentence(e)
+    with pytest.raises(InputError) as e:
+        read_model("s.pt", _save(Stacked().state_dict()), pick="lstm1+lstm2")
+    assert "different hidden sizes" in _one_sentence(e)
+
+
+def test_checkpoint_holding_a_whole_model() -> None:
+    torch.manual_seed(9)
+    net = CharRNN(TOKENS).eval()
+    cls = type(net)
+    sys.modules["trainer"] = types.ModuleType("trainer")
+    sys.modules["trainer"].CharRNN = cls
+    cls.__module__ = "trainer"
+    try:
+        data = _save({"model": net, "epoch": 9, "tokens": list(TOKENS)})
+    finally:
+        cls.__module__ = __name__
+        del sys.modules["trainer"]
+    mf = read_model("ckpt.pth", data)
+    assert mf.picked == "lstm" and mf.vocab == list(TOKENS) and mf.head is not None
+    x = _x((1, 5, len(TOKENS)))
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x))
+    _close("checkpoint dict holding a whole model", _forward(mf, x), ref)
 
 
 def test_encoder_decoder_of_different_kinds() -> None:
