@@ -464,3 +464,48 @@ def test_keras_onnx_dispatch(ext: str) -> None:
         assert "cannot read yet" in _one_sentence(e)
     else:
         pytest.skip(f"lstm_viz.files.{mod} exists: its own tests cover it")
+
+
+def test_whole_torch_module_and_legacy_format() -> None:
+    torch.manual_seed(10)
+    gru = torch.nn.GRU(3, 4).eval()
+    mf = read_model("gru.pt", _save(gru))  # torch.save(module) of torch's own class
+    assert mf.candidates == [""] and mf.variants == ["gru"]
+    x = _x((5, 3))
+    with torch.no_grad():
+        ref, _ = gru(torch.from_numpy(x))
+    _close("torch.save(nn.GRU)", mf.recurrent(x)[0], ref)
+    buf = io.BytesIO()
+    torch.save(gru.state_dict(), buf, _use_new_zipfile_serialization=False)
+    assert read_model("old.pth", buf.getvalue()).recurrent.variant == "gru"
+    buf = io.BytesIO()
+    torch.save(gru, buf, _use_new_zipfile_serialization=False)
+    with pytest.raises(InputError) as e:
+        read_model("old.pt", buf.getvalue())
+    assert "old (non-zip) format" in _one_sentence(e)
+
+
+class BiProj(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = torch.nn.Embedding(9, 4)
+        self.lstm = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3)
+        self.out = torch.nn.Linear(6, 5)
+        self.aux = torch.nn.Linear(7, 2)  # reads nothing of the LSTM: listed as ignored
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.out(self.lstm(self.embed(ids))[0])
+
+
+def test_bidirectional_projection_head_reads_both_directions() -> None:
+    torch.manual_seed(11)
+    model = BiProj().eval()
+    mf = read_model("bi.pt", _save(model.state_dict()))
+    assert mf.head is not None and mf.head[0].shape == (5, 6)
+    assert mf.tensors["aux.weight"].startswith("ignored") and mf.tensors["aux.bias"].startswith(
+        "ignored")
+    assert any("aux.weight" in n for n in mf.notes)
+    ids = np.array([[0, 8, 3], [2, 2, 7]]).T
+    with torch.no_grad():
+        ref = model(torch.from_numpy(ids))
+    _close("embedding → bidirectional LSTM with projection → head", _forward(mf, ids), ref)
