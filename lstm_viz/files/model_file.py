@@ -473,8 +473,8 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
     if found.fixed is not None:
         embedding, head = _fixed_extras(found.fixed, parts, modules, cfg, out_size, notes)
     else:
-        embedding, head = _extras(found, parts[0] is modules[0], cfg["input_size"], out_size,
-                                  tensors, notes)
+        embedding, head = _extras(found, parts[0] is modules[0], parts[-1] is modules[-1],
+                                  cfg["input_size"], out_size, tensors, notes)
     vocab = found.vocab
     if vocab is not None:
         fits_vocab = {cfg["input_size"]}
@@ -488,7 +488,9 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
                 "embedding nor the head: it was left out."
             )
             vocab = None
-    contents = FileContents(list(modules), embedding, vocab, head, tensors, notes)
+    # the modules' descriptions only: the picked weights live in `rec`, the others are let go
+    described = [RecurrentModule(m.path, m.variant, {}, m.cell, m.batch_first) for m in modules]
+    contents = FileContents(described, embedding, vocab, head, tensors, notes)
     return ModelFile(rec, candidates, module.path, embedding, vocab, head, notes, tensors,
                      fits, contents)
 
@@ -575,10 +577,12 @@ def _prefer(name: str, words: tuple[str, ...]) -> int:
     return 0 if any(w in parts for w in words) else 1 if any(w in low for w in words) else 2
 
 
-def _extras(found: _Found, first: bool, input_size: int, out_size: int,
+def _extras(found: _Found, first: bool, last: bool, input_size: int, out_size: int,
             tensors: dict[str, str], notes: list[str]) -> tuple[Any, Any]:
-    """The embedding feeding the picked module (``first``: it is the file's first) and the
-    linear head reading its output, from the tensors outside the recurrent modules."""
+    """The embedding feeding the picked module and the linear head reading its output, from
+    the tensors outside the recurrent modules. Only the file's first recurrent module (``first``)
+    takes an embedding and only its last (``last``) a head: a layer between two recurrent modules
+    of the same width would otherwise be read as the first one's head."""
     others = found.others
     for name in list(others)[:_MAX_LISTED]:
         tensors.setdefault(name, "ignored: not a recurrent, embedding or head weight")
@@ -623,7 +627,15 @@ def _extras(found: _Found, first: bool, input_size: int, out_size: int,
         if cls and not cls.endswith("Linear"):
             continue
         choices.append((_prefer(path, _HEAD_WORDS), i, name))
-    if choices:
+    if choices and not last:
+        for _, _, name in choices:
+            tensors[name] = "ignored: could read the picked module, but another follows it"
+        notes.append(
+            f"{quote(path_of(min(choices)[2]), NAME_LIMIT)} could read the picked module's output, "
+            "but another recurrent module follows it in the file: no head is used (pick the last "
+            "module to use it)."
+        )
+    elif choices:
         _, _, name = min(choices)
         path = path_of(name)
         w = _to_float_array(name, others[name])

@@ -307,6 +307,7 @@ def test_pick_a_stack_of_chained_modules() -> None:
     data = _save(model.state_dict())
     mf = read_model("stack.pt", data)
     assert any("pick='lstm1+lstm2' runs them as one stack" in n for n in mf.notes)
+    assert mf.head is None and mf.tensors["fc.weight"].startswith("ignored")  # fc reads lstm2
     st = read_model("stack.pt", data, pick="lstm1+lstm2")
     assert st.picked == "lstm1+lstm2" and st.candidates == ["lstm1", "lstm2"]
     assert st.recurrent.num_layers == 3 and st.recurrent.input_size == 3 and st.head is not None
