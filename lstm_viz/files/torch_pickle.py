@@ -31,6 +31,10 @@ __all__ = ["Stub", "is_stub", "load_restricted", "module_tensors", "stub_name"]
 # Longest data.pkl read (the upload limit bounds it already; this bounds the pickle's own work).
 _MAX_PICKLE_BYTES = 64 * 1024 * 1024
 _DEPTH = 64  # deepest module nesting walked
+_DTYPES = frozenset(
+    "float16 float32 float64 bfloat16 half float double complex64 complex128 uint8 int8 int16 "
+    "int32 int64 short int long bool".split()
+)
 
 
 class Stub:
@@ -145,8 +149,10 @@ class _Reader(pickle.Unpickler):
             dtype = _storage_dtype(name)
             if dtype is not None:
                 return _StorageType(dtype)
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
+        if module == "torch" and name in _DTYPES:  # a fixed list: no lookup by the file's name
+            dtype = getattr(torch, name, None)
+            if isinstance(dtype, torch.dtype):
+                return dtype
         if module == "copyreg" and name == "_reconstructor":
             return _reconstructor
         key = (str(module)[:200], str(name)[:200])

@@ -163,4 +163,5 @@ def test_only_listed_globals_are_real() -> None:
         got = reader.find_class(module, name)
         assert isinstance(got, type) and issubclass(got, Stub), (module, name)
     assert reader.find_class("torch", "float32") is torch.float32
+    assert issubclass(reader.find_class("torch", "_dynamo"), Stub)  # no lookup of other names
     assert reader.find_class("collections", "OrderedDict") is not None
