@@ -41,6 +41,7 @@ from lstm_viz.files.model_config import (
     check_layer_count,
     match_anywhere,
 )
+from lstm_viz.files.torch_pickle import is_stub, load_restricted
 from lstm_viz.files.weight_checks import check_tensor_layout, check_torch_zip, safetensors_header
 
 _MAX_NPZ_UNCOMPRESSED = MAX_UNPACKED_BYTES
@@ -132,6 +133,9 @@ def _check_torch_elements(raw: Any) -> None:
             stack.extend((k if isinstance(k, str) else repr(k)[:80], v) for k, v in obj.items())
         elif isinstance(obj, list | tuple):
             stack.extend((key, v) for v in obj)
+        elif is_stub(obj):  # an object of a whole saved model, read without running it
+            stack.extend((k, v) for k, v in obj._stub_state.items())
+            stack.extend((key, v) for v in obj._stub_items)
         if total > MAX_FILE_ELEMENTS:
             raise InputError(
                 f"The file holds more than {MAX_FILE_ELEMENTS:,} values, more than a model may "
@@ -139,18 +143,27 @@ def _check_torch_elements(raw: Any) -> None:
             )
 
 
-def _read_torch(label: str, data: bytes) -> Any:
+def _read_torch(label: str, data: bytes, *, whole_model: bool = False) -> Any:
+    """What a torch.save file holds, read with ``weights_only=True``.
+
+    With ``whole_model``, a file that names classes (``torch.save(model)``) is read again by
+    `torch_pickle.load_restricted`, every object a `Stub` (nothing of the file is run); the
+    result is then a `SavedModel`.
+    """
     import pickle
 
     import torch
 
     check_torch_zip(label, data, max_unpacked_bytes=MAX_UNPACKED_BYTES)
     message: str | None = None
+    restricted = False
     try:
         raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         msg = str(e)
-        if "torch.nn.modules" in msg or "GLOBAL __main__." in msg:
+        if whole_model and ("GLOBAL" in msg or "global" in msg):
+            restricted = True
+        elif "torch.nn.modules" in msg or "GLOBAL __main__." in msg:
             message = (
                 f"{label} holds a whole saved model (torch.save(model)), which cannot be loaded "
                 f"safely: {SAVE_HINT}."
@@ -178,8 +191,20 @@ def _read_torch(label: str, data: bytes) -> Any:
         forget(e)
     if message is not None:
         raise InputError(message)
+    if restricted:
+        obj, classes = load_restricted(label, data)
+        _check_torch_elements(obj)
+        return SavedModel(obj, classes)
     _check_torch_elements(raw)
     return raw
+
+
+class SavedModel:
+    """A torch file read by `torch_pickle.load_restricted`: its object (stubs for every class
+    instance) and the qualified names of the classes it names."""
+
+    def __init__(self, obj: Any, classes: list[str]) -> None:
+        self.obj, self.classes = obj, classes
 
 
 def _read_safetensors(label: str, data: bytes) -> dict[str, np.ndarray]:
