@@ -532,7 +532,7 @@ def _read_layers(label: str, config: dict[str, Any], h5: Any, legacy: bool) -> F
         if lay.cls == "Embedding":
             emb_at = i
             break
-        if lay.cls not in _PASS:
+        if lay.cls not in _PASS and lay.cls != "Lambda":  # a Lambda here is refused below
             break
     # the head: the nearest Dense after the last recurrent layer, through identities
     head_at = None
@@ -541,7 +541,7 @@ def _read_layers(label: str, config: dict[str, Any], h5: Any, legacy: bool) -> F
         if _dense_of(lay) is not None:
             head_at = i
             break
-        if lay.cls not in _PASS:
+        if lay.cls not in _PASS and lay.cls != "Lambda":  # a Lambda here is refused below
             break
     lo = emb_at if emb_at is not None else first
     hi = head_at if head_at is not None else last
