@@ -43,6 +43,8 @@ __all__ = ["read_keras"]
 _SAVE = "save the whole model with model.save('model.keras') and upload that"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _MAX_CONFIG_BYTES = 8 * 1024 * 1024
+# Weight groups nest 4-6 deep (layers/bidirectional/forward_layer/cell/vars); 32 is far beyond.
+_MAX_DEPTH = 32
 
 _RECURRENT = {"LSTM": "vanilla", "GRU": "gru", "SimpleRNN": "rnn"}
 _BLOCKS = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
@@ -127,7 +129,7 @@ def _open_h5(label: str, data: bytes) -> Any:
         raise InputError(f"{label} is not a readable HDF5 file: {_SAVE}.") from None
 
 
-def _datasets(label: str, group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _datasets(label: str, group: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
     """Every dataset under `group` in saving order (forward before backward, vars/0, vars/1, ...).
 
     Links to other files and datasets whose data lies in other files are refused: no path the
@@ -139,6 +141,11 @@ def _datasets(label: str, group: Any, prefix: str = "") -> list[tuple[str, Any]]
         rank = 0 if name.startswith("forward") else 1 if name.startswith("backward") else 0
         return (rank, int(name) if name.isdigit() else -1, name)
 
+    if depth > _MAX_DEPTH:
+        raise InputError(
+            f"{label} nests its weight groups more than {_MAX_DEPTH} deep, which no saved model "
+            f"does: {_SAVE}."
+        )
     out: list[tuple[str, Any]] = []
     for name in sorted(group.keys(), key=order):
         link = group.get(name, getlink=True)
@@ -152,7 +159,7 @@ def _datasets(label: str, group: Any, prefix: str = "") -> list[tuple[str, Any]]
             continue
         item = group[name]
         if isinstance(item, h5py.Group):
-            out.extend(_datasets(label, item, path + "/"))
+            out.extend(_datasets(label, item, path + "/", depth + 1))
         elif isinstance(item, h5py.Dataset):
             if item.external or item.is_virtual:
                 raise InputError(
@@ -499,6 +506,15 @@ def read_keras(filename: str, data: bytes) -> FileContents:
         raise InputError(f"{label} is neither a .keras archive nor an HDF5 (.h5) model: {_SAVE}.")
     try:
         return _read_layers(label, config, h5, legacy)
+    except InputError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError,
+            RecursionError):
+        # a configuration value of the wrong type, or an HDF5 structure h5py cannot walk
+        raise InputError(
+            f"{label} has a malformed configuration or weights file (a value of an unexpected "
+            f"type): {_SAVE}."
+        ) from None
     finally:
         h5.close()
 

@@ -190,7 +190,7 @@ def _recurrent(g: _Graph, node: Any, index: int) -> tuple[RecurrentModule, int, 
         )
     if "clip" in a:
         raise InputError(
-            f"{label}: the {what} clips its pre-activations (clip={a['clip']:g}), which the core "
+            f"{label}: the {what} clips its pre-activations (clip={a['clip']!r}), which the core "
             "does not: export it without clip."
         )
     if op == "LSTM" and a.get("input_forget", 0):
@@ -218,7 +218,9 @@ def _recurrent(g: _Graph, node: Any, index: int) -> tuple[RecurrentModule, int, 
     if 1 not in shapes or 2 not in shapes:
         g.array(ins[1] if 1 not in shapes else ins[2], f"weights of the {what}")  # refuses
     w_shape, r_shape = shapes[1], shapes[2]
-    hidden = int(a.get("hidden_size", r_shape[-1] if r_shape else 0))
+    hidden = a.get("hidden_size", r_shape[-1] if r_shape else 0)
+    if not isinstance(hidden, int):
+        raise InputError(f"{label}: the {what} has hidden_size {hidden!r}, not an integer.")
     blocks = _BLOCKS[op]
     if hidden > MAX_HIDDEN:
         raise InputError(
@@ -343,6 +345,19 @@ def read_onnx(filename: str, data: bytes) -> FileContents:
         model = onnx.load_model_from_string(bytes(data))
     except Exception:
         raise InputError(f"{label} is not a readable ONNX model: {_EXPORT}.") from None
+    try:
+        return _read_graph(label, model)
+    except InputError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError):
+        # an attribute of the wrong type or a malformed node: a hand-made or damaged file
+        raise InputError(
+            f"{label} has a malformed recurrent operator or head (an attribute or input of an "
+            f"unexpected type): {_EXPORT}."
+        ) from None
+
+
+def _read_graph(label: str, model: Any) -> FileContents:
     g = _Graph(label, model)
     rec = [n for n in g.nodes if n.op_type in _OPS and n.domain in ("", "ai.onnx")]
     if not rec:

@@ -276,3 +276,27 @@ def test_zip_bomb_and_bad_json_are_refused():
         dst.writestr("model.weights.h5", b"")
     with pytest.raises(InputError, match="not valid JSON"):
         read_keras("m.keras", out.getvalue())
+
+
+def test_malformed_configuration_and_deep_groups_are_refused(tmp_path):
+    data = _save(keras.Sequential([keras.Input((None, 3)), L.LSTM(4)]), tmp_path)
+
+    def units_text(cfg):
+        cfg["config"]["layers"][1]["config"]["units"] = "4"
+        return cfg
+
+    with pytest.raises(InputError, match="no valid 'units'"):
+        read_keras("m.keras", _rewrite(data, config=units_text))
+
+    def layers_text(cfg):
+        cfg["config"]["layers"][1]["config"] = "LSTM"
+        return cfg
+
+    with pytest.raises(InputError):
+        read_keras("m.keras", _rewrite(data, config=layers_text))
+
+    def deep(f):
+        f.create_group("layers/lstm/" + "/".join(["g"] * 40))
+
+    with pytest.raises(InputError, match="nests its weight groups"):
+        read_keras("m.keras", _rewrite(data, h5_edit=deep))

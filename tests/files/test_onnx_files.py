@@ -211,3 +211,16 @@ def test_non_onnx_bytes_and_a_graph_without_recurrent_operator_are_refused():
     buf = _export(torch.nn.Linear(3, 2), torch.randn(1, 3))
     with pytest.raises(InputError, match="no LSTM, GRU or RNN operator"):
         read_onnx("m.onnx", buf)
+
+
+def test_attributes_of_the_wrong_type_are_refused_with_a_sentence():
+    with pytest.raises(InputError, match="hidden_size '4', not an integer"):
+        read_onnx("m.onnx", _set(_lstm_model(), "LSTM", hidden_size="4"))
+    with pytest.raises(InputError, match="clip="):
+        read_onnx("m.onnx", _set(_lstm_model(), "LSTM", clip="x"))
+    model = _lstm_model()
+    gemm_or_matmul = next(n for n in model.graph.node if n.op_type == "MatMul")
+    gemm_or_matmul.op_type = "Gemm"
+    gemm_or_matmul.attribute.extend([helper.make_attribute("alpha", "big")])
+    with pytest.raises(InputError, match="malformed"):
+        read_onnx("m.onnx", model.SerializeToString())
