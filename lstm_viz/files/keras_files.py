@@ -12,7 +12,10 @@ Conversion (Keras stores kernels as (inputs, blocks·units), gate blocks side by
   is [input bias; recurrent bias] -> bias_ih, bias_hh.
 - SimpleRNN (tanh) -> "rnn"; Bidirectional -> the `_reverse` tensors of the same module.
 
-Stacked recurrent layers are kept as separate modules (one candidate each, by layer name).
+Stacked recurrent layers are kept as separate modules (one candidate each, by layer name). What
+feeds and reads them follows the model's links (the previous layer in a Sequential model, the
+inbound layer in a functional one): an Embedding read through identity layers (Dropout, ...) is
+the embedding, the one Dense (or TimeDistributed(Dense)) reading the last recurrent layer the head.
 """
 
 from __future__ import annotations
@@ -481,6 +484,50 @@ def _dense_of(layer: _Layer) -> tuple[dict[str, Any], bool] | None:
     return None
 
 
+def _inbound(entry: dict[str, Any]) -> list[str]:
+    """The names of the layers a functional model's layer is called on (Keras 3 and Keras 2)."""
+    out: list[str] = []
+
+    def walk(v: Any, depth: int) -> None:
+        if depth > 16:
+            return
+        if isinstance(v, dict):
+            history = v.get("keras_history")
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                out.append(history[0])
+            elif "args" in v:  # a Keras 3 node: its positional inputs (not a mask kwarg)
+                walk(v["args"], depth + 1)
+            else:
+                for x in v.values():
+                    walk(x, depth + 1)
+        elif isinstance(v, list):
+            if len(v) >= 3 and isinstance(v[0], str) and isinstance(v[1], int):  # Keras 2
+                out.append(v[0])
+            else:
+                for x in v:
+                    walk(x, depth + 1)
+
+    walk(entry.get("inbound_nodes", []), 0)
+    return out
+
+
+def _links(config: dict[str, Any], layers: list[_Layer]) -> dict[int, int]:
+    """Layer index -> the index of the one layer it reads (layers with several inputs, or none,
+    are left out): the previous layer in a Sequential model, the inbound one in a functional."""
+    if config.get("class_name") == "Sequential":
+        return {i: i - 1 for i in range(1, len(layers))}
+    index = {lay.name: i for i, lay in enumerate(layers)}
+    entries = _layer_entries("", config)
+    out = {}
+    for i, entry in enumerate(entries[:len(layers)]):
+        names = set(_inbound(entry))
+        if len(names) == 1:
+            j = index.get(names.pop())
+            if j is not None and j != i:
+                out[i] = j
+    return out
+
+
 def read_keras(filename: str, data: bytes) -> FileContents:
     """Read a Keras `.keras` or legacy `.h5` model into `FileContents` (torch layout)."""
     check_size(data)
@@ -526,8 +573,6 @@ def _read_layers(label: str, config: dict[str, Any], h5: Any, legacy: bool) -> F
     tensors: dict[str, str] = {}
     rec_idx = [i for i, lay in enumerate(layers)
                if lay.cls in _RECURRENT or lay.cls == "Bidirectional"]
-    if config.get("class_name") != "Sequential":
-        notes.append("The layers are read in the order the functional model lists them.")
     if not rec_idx:
         raise InputError(
             f"{label} has no LSTM, GRU or SimpleRNN layer (nor a Bidirectional one): upload a "
@@ -539,38 +584,60 @@ def _read_layers(label: str, config: dict[str, Any], h5: Any, legacy: bool) -> F
             f"upload a model with at most {MAX_LAYERS}."
         )
     first, last = rec_idx[0], rec_idx[-1]
+    prev_of = _links(config, layers)
 
-    # the embedding: the nearest Embedding before the first recurrent layer, through identities
+    def walk_back(i: int) -> tuple[int | None, list[int]]:
+        """From layer i back through identities and Lambdas: the layer reached, the ones passed."""
+        passed: list[int] = []
+        j = prev_of.get(i)
+        while j is not None and len(passed) < len(layers):
+            if layers[j].cls not in _PASS and layers[j].cls != "Lambda":
+                return j, passed
+            passed.append(j)
+            j = prev_of.get(j)
+        return None, passed
+
+    def refuse_lambdas(passed: list[int]) -> None:
+        for j in passed:
+            if layers[j].cls == "Lambda":
+                raise InputError(
+                    f"{label}: the data passes through {layers[j].label}, whose Python code is "
+                    "never run, so the core cannot reproduce the model: remove the Lambda layer "
+                    "or replace it with a built-in one."
+                )
+
+    # the embedding: the Embedding the first recurrent layer reads, through identities
     embedding = None
-    emb_at = None
-    for i in range(first - 1, -1, -1):
-        lay = layers[i]
-        if lay.cls == "Embedding":
-            emb_at = i
-            break
-        if lay.cls not in _PASS and lay.cls != "Lambda":  # a Lambda here is refused below
-            break
-    # the head: the nearest Dense after the last recurrent layer, through identities
+    emb_at, passed = walk_back(first)
+    if emb_at is not None and layers[emb_at].cls != "Embedding":
+        emb_at = None
+    if emb_at is not None:
+        refuse_lambdas(passed)
+    # the head: the one Dense that reads the last recurrent layer, through identities
     head_at = None
-    for i in range(last + 1, len(layers)):
-        lay = layers[i]
-        if _dense_of(lay) is not None:
-            head_at = i
+    at, seen = last, 0
+    while seen < len(layers):
+        readers = [j for j, p in prev_of.items() if p == at]
+        if len(readers) != 1:
             break
-        if lay.cls not in _PASS and lay.cls != "Lambda":  # a Lambda here is refused below
+        j = readers[0]
+        if _dense_of(layers[j]) is not None:
+            head_at = j
+            refuse_lambdas(walk_back(j)[1])
             break
-    lo = emb_at if emb_at is not None else first
-    hi = head_at if head_at is not None else last
-    for i, lay in enumerate(layers):
-        if lay.cls != "Lambda":
-            continue
-        if lo < i < hi:
-            raise InputError(
-                f"{label}: the data passes through {lay.label}, whose Python code is never run, "
-                "so the core cannot reproduce the model: remove the Lambda layer or replace it "
-                "with a built-in one."
-            )
-        notes.append(f"{lay.label}: {LAMBDA_NOTE}.")
+        if layers[j].cls not in _PASS and layers[j].cls != "Lambda":
+            break
+        at, seen = j, seen + 1
+    # between stacked recurrent layers
+    chained: dict[int, bool] = {}
+    for k in range(1, len(rec_idx)):
+        reached, passed = walk_back(rec_idx[k])
+        if reached == rec_idx[k - 1]:
+            refuse_lambdas(passed)
+            chained[rec_idx[k]] = True
+    for lay in layers:
+        if lay.cls == "Lambda":
+            notes.append(f"{lay.label}: {LAMBDA_NOTE}.")
 
     input_size: int | None = None
     if emb_at is not None:
@@ -596,16 +663,13 @@ def _read_layers(label: str, config: dict[str, Any], h5: Any, legacy: bool) -> F
     modules: list[RecurrentModule] = []
     out_size = 0
     size = input_size
-    prev = None
     for i in rec_idx:
-        between = [layers[j] for j in range(prev + 1, i)] if prev is not None else []
-        if prev is not None and any(b.cls not in _PASS for b in between):
+        if i != first and not chained.get(i):
             size = None  # fed by something else: take the size from the kernel
         module, out_size, extra = _recurrent(label, layers[i], size, tensors)
         modules.append(module)
         notes.extend(extra)
         size = out_size
-        prev = i
     if len(modules) > 1:
         notes.append(
             "Stacked recurrent layers are kept as separate modules ("

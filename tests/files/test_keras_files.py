@@ -300,3 +300,25 @@ def test_malformed_configuration_and_deep_groups_are_refused(tmp_path):
 
     with pytest.raises(InputError, match="nests its weight groups"):
         read_keras("m.keras", _rewrite(data, h5_edit=deep))
+
+
+def test_functional_links_decide_what_feeds_and_reads_the_recurrent_layer(tmp_path):
+    seq, side = keras.Input((None, 3)), keras.Input((4,))
+    h = L.LSTM(4, name="enc")(seq)
+    other = L.Dense(2, name="side")(side)  # listed after the LSTM but never reads it
+    model = keras.Model([seq, side], [h, other])
+    fc = read_keras("m.keras", _save(model, tmp_path))
+    assert fc.head is None and fc.embedding is None
+    assert "not used" in fc.tensors["layers/dense/vars/0"]
+    # a Lambda on a branch the data never takes is ignored, with a note
+    tokens = keras.Input((None,), dtype="int32")
+    e = L.Embedding(7, 3)(tokens)
+    y = L.Dense(2)(L.GRU(4, return_sequences=True)(e))
+    aside = L.Lambda(lambda t: t * 3.0)(e)
+    model = _randomize(keras.Model(tokens, [y, aside]))
+    fc = read_keras("m.keras", _save(model, tmp_path))
+    assert fc.embedding.shape == (7, 3) and fc.head is not None
+    assert any(LAMBDA_NOTE in n for n in fc.notes)
+    x = RNG.integers(0, 7, (1, 5))
+    out, _ = _core(fc.recurrent[0])(fc.embedding[x])
+    _err(_head(fc, out), np.asarray(model.predict(x, verbose=0)[0]))
