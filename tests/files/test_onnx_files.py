@@ -224,3 +224,35 @@ def test_attributes_of_the_wrong_type_are_refused_with_a_sentence():
     gemm_or_matmul.attribute.extend([helper.make_attribute("alpha", "big")])
     with pytest.raises(InputError, match="malformed"):
         read_onnx("m.onnx", model.SerializeToString())
+
+
+def test_hand_made_lstm_with_a_gemm_head_matches_onnxruntime():
+    """An LSTM operator built by hand (ONNX gate order i, o, f, c), Squeeze, Reshape, then a Gemm
+    with transB=1 and alpha, beta != 1, which torch's exporter does not write."""
+    t, i, h, o = 6, 3, 4, 2
+    w = RNG.normal(size=(1, 4 * h, i)).astype(np.float32)
+    r = RNG.normal(size=(1, 4 * h, h)).astype(np.float32)
+    b = RNG.normal(size=(1, 8 * h)).astype(np.float32)
+    hw = RNG.normal(size=(o, h)).astype(np.float32)
+    hb = RNG.normal(size=(o,)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], name="lstm", hidden_size=h),
+         helper.make_node("Squeeze", ["y", "axes"], ["ys"]),
+         helper.make_node("Reshape", ["ys", "shape"], ["flat"]),
+         helper.make_node("Gemm", ["flat", "HW", "HB"], ["out"], name="gemm", transB=1,
+                          alpha=0.5, beta=2.0)],
+        "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [t, 1, i])],
+        [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, [t, o])],
+        [numpy_helper.from_array(a, n) for a, n in (
+            (w, "W"), (r, "R"), (b, "B"), (hw, "HW"), (hb, "HB"),
+            (np.array([1], np.int64), "axes"), (np.array([-1, h], np.int64), "shape"))])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    x = RNG.normal(size=(t, 1, i)).astype(np.float32)
+    ref = _ort(data, x)
+    fc = read_onnx("m.onnx", data)
+    assert fc.recurrent[0].path == "lstm" and not fc.recurrent[0].batch_first
+    y, _ = _core(fc.recurrent[0])(x.transpose(1, 0, 2))
+    ours = y[0] @ fc.head[0].T + fc.head[1]
+    err = float(np.abs(ours - ref).max())
+    assert err <= 1e-5 * max(1.0, float(np.abs(ref).max())), err
+    assert fc.tensors["axes"] == "not used" and "Gemm" in fc.tensors["HW"]
