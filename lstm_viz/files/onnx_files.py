@@ -141,13 +141,26 @@ class _Graph:
             )
         return values
 
-    def follow(self, name: str) -> tuple[str, list[Any]]:
-        """From a value, through pass-through operators with one consumer: the last value reached
-        and the nodes that consume it."""
+    def scalar_index(self, node: Any) -> bool:
+        """A Gather that picks one position with a constant 0-D index (one step, one direction):
+        it drops an axis, never reorders the features."""
+        if node.op_type != "Gather" or len(node.input) != 2:
+            return False
+        src = self.inits.get(node.input[1])
+        if src is None:
+            const = self.producer.get(node.input[1])
+            if const is not None and const.op_type == "Constant":
+                src = next((a.t for a in const.attribute if a.name == "value"), None)
+        return src is not None and len(src.dims) == 0
+
+    def follow(self, name: str, pick: bool = False) -> tuple[str, list[Any]]:
+        """From a value, through pass-through operators with one consumer (and with `pick`, a
+        Gather of one step): the last value reached and the nodes that consume it."""
         seen = 0
         while seen < 64:
             nxt = self.consumers.get(name, [])
-            if len(nxt) != 1 or nxt[0].op_type not in _PASS or not nxt[0].output:
+            if len(nxt) != 1 or not nxt[0].output or not (
+                    nxt[0].op_type in _PASS or (pick and self.scalar_index(nxt[0]))):
                 return name, nxt
             name = nxt[0].output[0]
             seen += 1
@@ -286,13 +299,22 @@ def _embedding(g: _Graph, first: Any) -> tuple[np.ndarray | None, list[str]]:
 
 
 def _head(g: _Graph, last: Any, out_size: int) -> tuple[tuple | None, list[str]]:
-    """A Gemm, or a MatMul with an optional Add, reading the last recurrent operator's Y."""
-    if not last.output or not last.output[0]:
-        return None, []
-    _, nxt = g.follow(last.output[0])
-    if len(nxt) != 1:
-        return None, []
-    node = nxt[0]
+    """A Gemm, or a MatMul with an optional Add, reading the last recurrent operator's output Y
+    (every step, or one picked by a Gather) or else its last state Y_h."""
+    for k, output in enumerate(list(last.output)[:2]):
+        if not output:
+            continue
+        _, nxt = g.follow(output, pick=True)
+        if len(nxt) == 1 and nxt[0].op_type in ("Gemm", "MatMul"):
+            head, notes = _linear(g, nxt[0], out_size)
+            if head is not None and k == 1:
+                notes = [n.replace("output as", "last state (Y_h) as") for n in notes]
+            if head is not None or notes:
+                return head, notes
+    return None, []
+
+
+def _linear(g: _Graph, node: Any, out_size: int) -> tuple[tuple | None, list[str]]:
     ins = list(node.input)
     if node.op_type == "Gemm" and len(ins) >= 2 and ins[1] in g.inits:
         a = _attrs(node)

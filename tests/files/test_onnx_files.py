@@ -256,3 +256,32 @@ def test_hand_made_lstm_with_a_gemm_head_matches_onnxruntime():
     err = float(np.abs(ours - ref).max())
     assert err <= 1e-5 * max(1.0, float(np.abs(ref).max())), err
     assert fc.tensors["axes"] == "not used" and "Gemm" in fc.tensors["HW"]
+
+
+class LastStep(torch.nn.Module):
+    """A classifier on one step: the last output y[:, -1], or the last state h_n[-1]."""
+
+    def __init__(self, rnn: torch.nn.Module, use_state: bool):
+        super().__init__()
+        self.rnn, self.use_state = rnn, use_state
+        self.head = torch.nn.Linear(rnn.hidden_size, 2)
+
+    def forward(self, x):
+        y, h = self.rnn(x)
+        h = h[0] if isinstance(h, tuple) else h
+        return self.head(h[-1] if self.use_state else y[:, -1])
+
+
+@pytest.mark.parametrize("use_state", [False, True])
+def test_a_gemm_head_on_the_last_step_or_state_matches_onnxruntime(use_state):
+    torch.manual_seed(6)
+    net = LastStep(torch.nn.LSTM(3, 5, batch_first=True), use_state)
+    x = RNG.normal(size=(1, 7, 3)).astype(np.float32)
+    data = _export(net, torch.from_numpy(x))
+    fc = read_onnx("m.onnx", data)
+    assert fc.head is not None, fc.notes
+    y, _ = _core(fc.recurrent[0])(x)
+    ours = y[:, -1] @ fc.head[0].T + fc.head[1]
+    ref = _ort(data, x)
+    assert float(np.abs(ours - ref).max()) <= 1e-5 * max(1.0, float(np.abs(ref).max()))
+    assert any(("Y_h" in n) == use_state for n in fc.notes if "head" in n)
