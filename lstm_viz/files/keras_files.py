@@ -199,7 +199,7 @@ def _layer_entries(label: str, config: dict[str, Any]) -> list[dict[str, Any]]:
             "keras.Model(inputs, outputs)."
         )
     entries = [e for e in layers if isinstance(e, dict)]
-    if kind == "Sequential" and "build_input_shape" in config["config"] and not entries:
+    if not entries:
         raise InputError(f"{label} holds a model without layers: {_SAVE}.")
     return entries
 
