@@ -344,6 +344,13 @@ def _convert_cell(label: str, layer: _Layer, cfg: dict[str, Any], cls: str,
     if bias:
         bpath, bds = weights[2]
         if cls == "GRU":
+            if tuple(bds.shape) == (3 * units,):  # one bias: Keras < 2.1, before reset_after
+                raise InputError(
+                    f"{label}: {layer.label} has a single bias of {3 * units}, the layout of a "
+                    "GRU without reset_after (the reset gate applied before the recurrent "
+                    "weights), which torch's GRU and the core do not compute: retrain with "
+                    "reset_after=True (the Keras 3 default)."
+                )
             b2 = _read(label, bpath, bds, (2, 3 * units))
             b_ih, b_hh = b2[0], b2[1]
         else:

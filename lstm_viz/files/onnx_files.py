@@ -398,6 +398,8 @@ def _read_graph(label: str, model: Any) -> FileContents:
     out_size = 0
     for i, node in enumerate(rec):
         module, out_size, extra = _recurrent(g, node, i)
+        if any(m.path == module.path for m in modules):  # names are not required to be unique
+            module.path = f"{module.path or node.op_type}_{i}"
         modules.append(module)
         notes.extend(extra)
     if len(modules) > 1:

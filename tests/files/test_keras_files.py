@@ -334,3 +334,14 @@ def test_functional_links_decide_what_feeds_and_reads_the_recurrent_layer(tmp_pa
     x = RNG.integers(0, 7, (1, 5))
     out, _ = _core(fc.recurrent[0])(fc.embedding[x])
     _err(_head(fc, out), np.asarray(model.predict(x, verbose=0)[0]))
+
+
+def test_a_single_gru_bias_of_old_keras_is_refused_as_reset_after_false(tmp_path):
+    data = _save(keras.Sequential([keras.Input((None, 3)), L.GRU(4)]), tmp_path)
+
+    def old_bias(f):
+        del f["layers/gru/cell/vars/2"]
+        f["layers/gru/cell/vars/2"] = np.zeros(12, np.float32)
+
+    with pytest.raises(InputError, match="single bias of 12.*reset_after=True"):
+        read_keras("m.keras", _rewrite(data, h5_edit=old_bias))

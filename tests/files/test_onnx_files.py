@@ -285,3 +285,15 @@ def test_a_gemm_head_on_the_last_step_or_state_matches_onnxruntime(use_state):
     ref = _ort(data, x)
     assert float(np.abs(ours - ref).max()) <= 1e-5 * max(1.0, float(np.abs(ref).max()))
     assert any(("Y_h" in n) == use_state for n in fc.notes if "head" in n)
+
+
+def test_recurrent_operators_with_the_same_name_get_distinct_paths():
+    torch.manual_seed(7)
+    x = torch.randn(1, 4, 3)
+    model = onnx.load_model_from_string(
+        _export(Net(torch.nn.LSTM(3, 4, num_layers=2, batch_first=True), 4), x))
+    for node in model.graph.node:
+        if node.op_type == "LSTM":
+            node.name = ""
+    fc = read_onnx("m.onnx", model.SerializeToString())
+    assert [m.path for m in fc.recurrent] == ["LSTM_0", "LSTM_1"]
