@@ -134,7 +134,7 @@ def _read(label: str, ext: str, data: bytes) -> _Found:
             ) from None
         contents = reader(label.strip("'"), data)
         return _Found(list(contents.recurrent), {}, {}, {}, dict(contents.tensors),
-                      list(contents.notes), contents.vocab, contents)
+                      list(contents.notes), contents.vocab, fixed=contents)
     shown = ext or "no extension"
     raise InputError(
         f"{label} ({shown}) is not a model file this app reads: upload PyTorch weights (.pt, "

@@ -454,17 +454,52 @@ def test_expanded_view_refused() -> None:
     assert "expanded view" in _one_sentence(e)
 
 
-@pytest.mark.parametrize("ext", [".keras", ".h5", ".onnx"])
-def test_keras_onnx_dispatch(ext: str) -> None:
-    mod = "onnx_files" if ext == ".onnx" else "keras_files"
-    try:
-        __import__(f"lstm_viz.files.{mod}")
-    except ImportError:
-        with pytest.raises(InputError) as e:
-            read_model("m" + ext, b"\x89HDF\r\n\x1a\n" + b"\x00" * 64)
-        assert "cannot read yet" in _one_sentence(e)
-    else:
-        pytest.skip(f"lstm_viz.files.{mod} exists: its own tests cover it")
+class _LstmHead(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm, self.fc = torch.nn.LSTM(3, 5), torch.nn.Linear(5, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.lstm(x)[0])
+
+
+def test_onnx_goes_through_read_model_and_matches_onnxruntime() -> None:
+    import warnings
+
+    import onnxruntime as ort
+
+    torch.manual_seed(3)
+    x = _x((6, 1, 3))
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_LstmHead().eval(), (torch.from_numpy(x),), buf, dynamo=False,
+                          input_names=["x"], output_names=["y"])
+    mf = read_model("m.onnx", buf.getvalue())
+    w, b = mf.head
+    ours = mf.recurrent(x[:, 0])[0] @ w.T + b
+    ref = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0][:, 0]
+    _close("onnx LSTM -> Linear via read_model", ours, torch.from_numpy(ref))
+
+
+def test_keras_goes_through_read_model_and_matches_keras(tmp_path) -> None:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.LSTM(5, return_sequences=True),
+                              keras.layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    mf = read_model("m.keras", path.read_bytes())
+    x = _x((6, 3))
+    w, b = mf.head
+    ours = mf.recurrent(x)[0] @ w.T + b
+    ref = np.asarray(model.predict(x[None], verbose=0))[0]
+    _close("keras LSTM -> Dense via read_model", ours, torch.from_numpy(ref))
 
 
 def test_whole_torch_module_and_legacy_format() -> None:
