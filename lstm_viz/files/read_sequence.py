@@ -14,6 +14,7 @@ stop, total steps), ``batch`` (index, N) and ``scaling`` (see `scale_values`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import replace
 from typing import Any
@@ -23,10 +24,14 @@ import numpy as np
 from lstm_viz.errors import InputError
 from lstm_viz.files.common import (
     ARRAY_EXTENSIONS,
+    MAX_ABS_VALUE,
     MODEL_EXTENSIONS,
     TABLE_EXTENSIONS,
+    VALUE_LIMIT,
     check_size,
     file_ext,
+    out_of_range,
+    quote,
     to_float32,
 )
 from lstm_viz.files.sequence import Sequence
@@ -42,7 +47,7 @@ def read_sequence(
     vocab: Seq[str] | None = None,
     *,
     columns: Seq[str | int] | str | int | None = None,
-    scale: str | None = None,
+    scale: str | Mapping[str, Any] | None = None,
     index: int | None = None,
     start: int = 0,
     length: int | None = None,
@@ -55,7 +60,10 @@ def read_sequence(
 
     columns: the features to keep, by name or by index into ``meta["columns"]`` (tables, arrays).
     scale:   None, "zscore" or "minmax", per feature over the loaded steps; the statistics are in
-             ``meta["scaling"]``. Scaled data may hold raw values beyond ``MAX_ABS_VALUE``.
+             ``meta["scaling"]``. Or the statistics a model was trained with, applied as given:
+             ``{"mean": [...], "std": [...]}`` or ``{"min": [...], "max": [...]}`` (one number
+             a chosen feature, or one for all). Scaled data may hold raw values beyond
+             ``MAX_ABS_VALUE``.
     index:   which sequence of a batched .npy (default 0).
     start, length: the window of steps to read; by default the first ``MAX_STEPS``, so a longer
              file loads its beginning (``meta["notes"]`` says so) instead of being refused.
@@ -64,8 +72,9 @@ def read_sequence(
     """
     check_size(data)
     data = bytes(data)
-    if scale not in SCALINGS:
-        raise InputError(f"Unknown scaling {scale!r}: use None, 'zscore' or 'minmax'.")
+    if not isinstance(scale, Mapping) and scale not in SCALINGS:
+        raise InputError(f"Unknown scaling {str(scale)[:30]!r}: use None, 'zscore', 'minmax' or "
+                         "the statistics {'mean': […], 'std': […]} or {'min': […], 'max': […]}.")
     ext = file_ext(filename)
     name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload"
     if ext in TABLE_EXTENSIONS:
@@ -92,7 +101,17 @@ def read_sequence(
                          length=length)
     if scale is None:
         return seq
-    values, stats = scale_values(seq.values.astype(np.float64), scale, seq.feature_names)
+    if isinstance(scale, Mapping):
+        values, stats = apply_statistics(seq.values.astype(np.float64), scale, seq.feature_names)
+    else:
+        values, stats = scale_values(seq.values.astype(np.float64), scale, seq.feature_names)
+    bad = out_of_range(values, MAX_ABS_VALUE)
+    if bad is not None:
+        raise InputError(
+            f"Scaled with the given statistics, feature {quote(seq.feature_names[bad.index[1]])} "
+            f"reaches {bad.value:.3g} at step {bad.index[0]:,}, over the {VALUE_LIMIT}: check "
+            "that the statistics belong to these features."
+        )
     meta: dict[str, Any] = dict(seq.meta)
     meta["scaling"] = stats
     if stats["constant"]:
@@ -140,3 +159,40 @@ def scale_values(values: np.ndarray, method: str, names: Seq[str]) -> tuple[np.n
         "steps": int(values.shape[0]),
     }
     return out, stats
+
+
+def apply_statistics(
+    values: np.ndarray, given: Mapping[str, Any], names: Seq[str]
+) -> tuple[np.ndarray, dict]:
+    """``values`` scaled with statistics given by the caller (a model's training statistics):
+    {"mean", "std"} -> (x − mean) / std, {"min", "max"} -> (x − min) / (max − min)."""
+    names = tuple(names)
+    keys = next((k for k in (("mean", "std"), ("min", "max")) if set(k) <= set(given)), None)
+    if keys is None:
+        raise InputError("The scaling statistics need 'mean' and 'std', or 'min' and 'max': "
+                         "pass one number a feature for each.")
+    f = values.shape[1]
+    pair = []
+    for key in keys:
+        try:
+            v = np.broadcast_to(np.asarray(given[key], dtype=np.float64).reshape(-1), (f,))
+        except (TypeError, ValueError):
+            raise InputError(
+                f"The scaling statistic {key!r} must be one number, or one a feature ({f}): "
+                "pass a list of numbers."
+            ) from None
+        if not np.all(np.isfinite(v)):
+            raise InputError(f"The scaling statistic {key!r} holds a non-finite number: pass "
+                             "finite numbers.")
+        pair.append(v.astype(np.float64))
+    a, b = pair
+    spread = b if keys[0] == "mean" else b - a
+    if np.any(spread <= 0):
+        k = int(np.argmax(spread <= 0))
+        what = "std" if keys[0] == "mean" else "max − min"
+        raise InputError(f"The scaling {what} of feature {quote(names[k])} is {spread[k]:.3g}, "
+                         "not positive: pass the statistics the model was trained with.")
+    method = "zscore" if keys[0] == "mean" else "minmax"
+    stats = {"method": method, "features": names, keys[0]: a.tolist(), keys[1]: b.tolist(),
+             "constant": (), "steps": int(values.shape[0]), "given": True}
+    return (values - a) / spread, stats

@@ -201,3 +201,29 @@ def test_no_options_is_the_old_load_sequence() -> None:
     a, b = read_sequence("x.csv", data), load_sequence("x.csv", data)
     np.testing.assert_array_equal(a.values, b.values)
     assert a.feature_names == b.feature_names
+
+
+def test_a_models_training_statistics_are_applied_as_given() -> None:
+    seq = read_sequence("q.csv", quarterly(), columns=["year", "value"],
+                        scale={"mean": [2000, 1.0], "std": [2, 0.5]})
+    raw = read_sequence("q.csv", quarterly(), columns=["year", "value"]).values.astype(float)
+    np.testing.assert_allclose(seq.values, (raw - [2000, 1.0]) / [2, 0.5], atol=1e-6)
+    assert seq.meta["scaling"]["given"] and seq.meta["scaling"]["std"] == [2, 0.5]
+    seq = read_sequence("p.csv", b"price\n2500000\n3000000\n",
+                        scale={"min": 2_000_000, "max": 4_000_000})
+    np.testing.assert_allclose(seq.values[:, 0], [0.25, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [
+        ({"mean": [0, 0]}, "'mean' and 'std'"),
+        ({"mean": [0, 0, 0], "std": [1, 1, 1]}, "one a feature (2)"),
+        ({"mean": 0, "std": [1, 0]}, "'value'"),
+        ({"mean": 0, "std": float("nan")}, "non-finite"),
+        ({"mean": 0, "std": 1e-12}, "over the"),
+    ],
+)
+def test_bad_training_statistics_are_one_sentence(scale: dict, expected: str) -> None:
+    msg = sentence(read_sequence, "q.csv", quarterly(), columns=["year", "value"], scale=scale)
+    assert expected in msg
