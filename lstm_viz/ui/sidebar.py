@@ -130,8 +130,9 @@ def _sequence_section() -> Sequence:
     st.radio("Input", sources, horizontal=True, **bind("seq_source"),
              format_func={"example": "task example", "upload": "my file"}.get)
     if ss["seq_source"] == "upload":
-        st.file_uploader("CSV / TSV (header, one column per feature), .npy (T × features), "
-                         "or text", type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
+        st.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
+                         ".npy (T × features, or a batch N × T × features), or text",
+                         type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
         if ss.get("upload_view") is not None and ss.get("upload_file") is not None:
             sequence_options(ss["upload_view"], _on_options)
         if ss.get("upload_error"):

@@ -102,3 +102,20 @@ def test_a_long_text_offers_a_window() -> None:
     no_exception(at)
     seq = at.session_state["uploaded_sequence"]
     assert seq.length == 100 and seq.text == text.decode()[1_000:1_100]
+
+
+def test_columns_make_a_file_fit_the_trained_model() -> None:
+    # The sine task's trained model takes 1 input: the 3-feature table does not fit, but it is
+    # kept, so picking one column under the uploader makes it fit.
+    at = open_page(query={"task": "sine"})
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.file_uploader(key="w_upload").set_value(("airline.csv", dated_csv(), "text/csv")).run()
+    no_exception(at)
+    assert "uploaded_sequence" not in at.session_state
+    assert [e.value for e in at.error if "3 features but the model expects 1 input" in e.value]
+    at.multiselect(key="w_seq_columns").set_value(["Passengers"]).run()
+    no_exception(at)
+    assert not [e.value for e in at.error if "airline.csv" in e.value]
+    seq = at.session_state["uploaded_sequence"]
+    assert seq.feature_names == ("Passengers",) and seq.labels[0] == "1949-01"
+    assert input_line(at).startswith("Input x_t (1949-01) = Passengers 100")
