@@ -246,6 +246,8 @@ def load_table(
                         "columns (one per input feature)."
                     )
                 cells = [_clean_cell(c, decimal_comma) for c in header]
+                if len(cells) > 1 and not cells[-1]:
+                    cells = cells[:-1]  # a trailing delimiter
                 if any(_is_number(c, False) for c in cells) and all(
                     _is_number(c, False) or is_date(c) for c in cells
                 ):
@@ -281,10 +283,11 @@ def load_table(
         )
     w_start, w_stop = window_bounds(total, w_start, w_stop - w_start)
     raw_first = header[0] if has_header else None
+    nameless_last = not header[-1] if has_header else True
     header = [h if h and has_header else f"x{k}" for k, h in enumerate(header)]
 
     # A trailing delimiter on every line makes an empty, nameless last column: drop it.
-    if width > 1 and all(not r[-1].strip() for r in rows):
+    if width > 1 and nameless_last and all(not r[-1].strip() for r in rows):
         header = header[:-1]
         rows = [r[:-1] for r in rows]
         width -= 1

@@ -227,3 +227,10 @@ def test_a_models_training_statistics_are_applied_as_given() -> None:
 def test_bad_training_statistics_are_one_sentence(scale: dict, expected: str) -> None:
     msg = sentence(read_sequence, "q.csv", quarterly(), columns=["year", "value"], scale=scale)
     assert expected in msg
+
+
+def test_trailing_delimiters_and_a_named_empty_column() -> None:
+    assert read_sequence("t.csv", b"a,b,\n1,2,\n3,4,\n").feature_names == ("a", "b")
+    assert read_sequence("t.csv", b"1,2,\n3,4,\n").feature_names == ("x0", "x1")
+    assert "is empty" in sentence(read_sequence, "t.csv", b"a,notes\n1,\n2,\n")
+    assert read_sequence("t.csv", b"a,notes\n1,\n2,\n", columns=["a"]).n_features == 1
