@@ -18,6 +18,7 @@ from lstm_viz.files.common import (
     MAX_ABS_VALUE,
     MAX_FEATURES,
     MAX_ONE_HOT_CELLS,
+    MAX_STEPS,
     SCALE_HINT,
     VALUE_LIMIT,
     binary_kind,
@@ -210,8 +211,6 @@ def load_text(
     whole = whole.replace("\r\n", "\n")
     if not whole:
         raise InputError("The text file is empty: upload a file with at least one character.")
-    w0, w1 = window_bounds(len(whole), start, length)
-    text = whole[w0:w1]
     if vocab is not None:
         vocab = tuple(vocab)
         if not vocab:
@@ -234,11 +233,19 @@ def load_text(
             f"The text uses {len(chars):,} different characters, more than the {MAX_FEATURES:,} "
             "one-hot features allowed: use a text with a smaller alphabet."
         )
+    # By default as many characters as the one-hot values allow (a long text over a big
+    # alphabet loads its beginning); a window asked for is refused when it is too big.
+    cut = length is None
+    if cut:
+        length = min(MAX_STEPS, MAX_ONE_HOT_CELLS // len(chars))
+    w0, w1 = window_bounds(len(whole), start, length)
+    text = whole[w0:w1]
     if len(text) * len(chars) > MAX_ONE_HOT_CELLS:
         raise InputError(
             f"The text has {len(text):,} characters over an alphabet of {len(chars):,}, too many "
-            f"one-hot values ({len(text) * len(chars):,} > {MAX_ONE_HOT_CELLS:,}): upload a "
-            "shorter text or one with fewer different characters."
+            f"one-hot values ({len(text) * len(chars):,} > {MAX_ONE_HOT_CELLS:,}): choose a "
+            f"window of at most {MAX_ONE_HOT_CELLS // len(chars):,} characters, or a text with "
+            "fewer different characters."
         )
     index = {c: k for k, c in enumerate(chars)}
     codes = np.fromiter((index.get(c, -1) for c in text), dtype=np.int64, count=len(text))
@@ -247,6 +254,8 @@ def load_text(
     values[np.nonzero(known)[0], codes[known]] = 1.0
     unknown = tuple(sorted({c for c in text if c not in index}))
     note = window_note(w0, w1, len(whole))
+    if note and cut and w1 < len(whole) and "choose" not in note:
+        note = note[:-1] + "; choose a window."
     meta: dict[str, Any] = {
         "source": "text",
         "unknown_chars": unknown,

@@ -425,7 +425,15 @@ class TestText:
     def test_one_hot_size_is_capped(self) -> None:
         alphabet = "".join(chr(0x4E00 + k) for k in range(500))
         text = (alphabet * (MAX_ONE_HOT_CELLS // 500 // 500 + 1))[: MAX_ONE_HOT_CELLS // 500 + 1]
-        assert "one-hot values" in error_of(load_sequence, "t.txt", text.encode())
+        # Issue #13: the text loads as many characters as the one-hot values allow (it was
+        # refused); a window asked for beyond them is refused.
+        first = load_sequence("t.txt", text.encode())
+        assert first.values.size == MAX_ONE_HOT_CELLS
+        assert "choose a window" in first.meta["notes"][0]
+        from lstm_viz.files.read_sequence import read_sequence
+
+        msg = error_of(read_sequence, "t.txt", text.encode(), length=len(text))
+        assert "one-hot values" in msg and "40,000 characters" in msg
         ok = text[: MAX_ONE_HOT_CELLS // 500]
         assert load_sequence("t.txt", ok.encode()).values.size == MAX_ONE_HOT_CELLS
 

@@ -234,3 +234,11 @@ def test_trailing_delimiters_and_a_named_empty_column() -> None:
     assert read_sequence("t.csv", b"1,2,\n3,4,\n").feature_names == ("x0", "x1")
     assert "is empty" in sentence(read_sequence, "t.csv", b"a,notes\n1,\n2,\n")
     assert read_sequence("t.csv", b"a,notes\n1,\n2,\n", columns=["a"]).n_features == 1
+
+
+def test_a_2_mb_novel_over_a_big_alphabet_loads_a_window() -> None:
+    alphabet = "".join(chr(c) for c in range(33, 153))        # 120 characters
+    novel = (alphabet * (2_000_000 // len(alphabet) + 1))[:2_000_000]
+    seq = read_sequence("novel.txt", novel.encode())
+    assert seq.n_features == 120 and seq.length == 20_000_000 // 120
+    assert seq.meta["notes"] == ["Characters 0–166,665 of 2,000,000; choose a window."]
