@@ -17,6 +17,8 @@ from lstm_viz.files.common import MAX_STEPS
 from .safe_text import clip, plain, plain_list
 
 SCALES = {"none": "none", "zscore": "z-score", "minmax": "min-max"}
+# A file longer than this offers a window (a long one may be too big to trace with some models).
+WINDOW_FROM = 1_000
 KEYS = ("w_seq_columns", "w_seq_scale", "w_seq_index", "w_seq_start", "w_seq_length")
 
 
@@ -69,7 +71,7 @@ def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> Non
         st.number_input(f"Sequence (0–{n - 1:,}) of {n:,}", 0, n - 1, key="w_seq_index",
                         on_change=on_change, help="Axis 0 of the array is the batch.")
     w0, w1, total = meta.get("window", (0, 0, 0))
-    if total > MAX_STEPS or (w0, w1) != (0, total):
+    if total > WINDOW_FROM or (w0, w1) != (0, total):
         cols = st.columns(2)
         ss["w_seq_start"] = int(w0)
         cols[0].number_input("Window start", 0, max(0, total - 1), key="w_seq_start",

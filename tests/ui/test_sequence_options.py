@@ -119,3 +119,23 @@ def test_columns_make_a_file_fit_the_trained_model() -> None:
     seq = at.session_state["uploaded_sequence"]
     assert seq.feature_names == ("Passengers",) and seq.labels[0] == "1949-01"
     assert input_line(at).startswith("Input x_t (1949-01) = Passengers 100")
+
+
+def test_a_file_too_big_to_trace_can_be_windowed() -> None:
+    # 30,000 steps through 256 units x 4 bidirectional layers is over the trace limit: the file
+    # is kept and a window of it loads.
+    at = open_page()
+    at.radio(key="w_model_kind").set_value("fresh").run()
+    at.slider(key="w_hidden").set_value(256).run()
+    at.slider(key="w_layers").set_value(4).run()
+    at.toggle(key="w_bidirectional").set_value(True).run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    data = ("v\n" + "\n".join(str(k % 7) for k in range(30_000)) + "\n").encode()
+    at.file_uploader(key="w_upload").set_value(("long.csv", data, "text/csv")).run()
+    no_exception(at)
+    assert [e.value for e in at.error if "long.csv" in e.value and "GB" in e.value]
+    assert "uploaded_sequence" not in at.session_state
+    at.number_input(key="w_seq_length").set_value(50).run()
+    no_exception(at)
+    seq = at.session_state["uploaded_sequence"]
+    assert seq.length == 50 and seq.meta["window"] == (0, 50, 30_000)
