@@ -139,3 +139,14 @@ def test_a_file_too_big_to_trace_can_be_windowed() -> None:
     no_exception(at)
     seq = at.session_state["uploaded_sequence"]
     assert seq.length == 50 and seq.meta["window"] == (0, 50, 30_000)
+
+
+def test_names_from_the_file_are_shown_as_text() -> None:
+    data = (b'"[t](https://evil.example)",**v**,w\n1949-01,1,2\n1949-02,3,4\n')
+    at = fresh_upload("x.csv", data)
+    shown = [t for t in texts(at) if "evil" in t or "v\\*\\*" in t]
+    assert shown and all("](https://" not in t for t in shown)
+    assert "Time axis: \\[t\\](https\u2060://evil.example)" in texts(at)
+    at.radio(key="w_seq_scale").set_value("zscore").run()
+    [stats] = [t for t in texts(at) if t.startswith("z-score")]
+    assert "\\*\\*v\\*\\*: mean 2" in stats
