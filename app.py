@@ -106,7 +106,10 @@ def live_view() -> None:
             shown = [f"{plain(n, 24)} {v:.3g}" for n, v in zip(
                 seq.feature_names[:MAX_FEATURES], seq.values[step, :MAX_FEATURES], strict=True)]
             more = seq.n_features - len(shown)
-            st.markdown("Input x_t = " + ", ".join(shown)
+            # A table's time axis (its date column): the date of this step, from the file.
+            when = (f" ({plain(seq.labels[step], 40)})"
+                    if seq.labels and seq.meta.get("time_column") is not None else "")
+            st.markdown(f"Input x_t{when} = " + ", ".join(shown)
                         + (f", and {more:,} more" if more > 0 else ""))
     with now:
         show_prediction(step)

@@ -14,55 +14,46 @@ import numpy as np
 
 from lstm_viz.errors import InputError
 from lstm_viz.files.common import (
-    ARRAY_EXTENSIONS,
+    F32_MAX,
     MAX_ABS_VALUE,
     MAX_FEATURES,
     MAX_ONE_HOT_CELLS,
     MAX_STEPS,
-    MODEL_EXTENSIONS,
     SCALE_HINT,
-    TABLE_EXTENSIONS,
     VALUE_LIMIT,
     binary_kind,
-    check_size,
     decode_text,
     display_char,
-    file_ext,
     npy_header,
     out_of_range,
     to_float32,
 )
 from lstm_viz.files.sequence import Sequence
-from lstm_viz.files.tables import load_table
+from lstm_viz.files.tables import pick_columns, window_bounds, window_note
 
 
 def load_sequence(filename: str, data: bytes, *, vocab: tuple[str, ...] | None = None) -> Sequence:
-    """Uploaded bytes -> `Sequence`, dispatching on the file extension.
+    """Uploaded bytes -> `Sequence`: `read_sequence` with no options (kept for its callers)."""
+    from lstm_viz.files.read_sequence import read_sequence
 
-    `.csv`/`.tsv` are read as a table, `.npy` as an array, anything else as text (one-hot per
-    character, over `vocab` if given, else over the text's own sorted characters). Raises
-    `InputError` with one actionable sentence for anything it cannot use.
-    """
-    check_size(data)
-    data = bytes(data)
-    ext = file_ext(filename)
-    name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload"
-    if ext in TABLE_EXTENSIONS:
-        return load_table(name, data, ext)
-    if ext in ARRAY_EXTENSIONS:
-        return _load_npy(name, data)
-    if ext in MODEL_EXTENSIONS:
-        raise InputError(
-            f"'{name}' is a model weights file, not a sequence: upload it as model weights, "
-            "or upload a sequence as .csv, .tsv, .npy or .txt."
-        )
-    return _load_text(name, data, vocab)
+    return read_sequence(filename, data, vocab)
 
 
 _NPY_MAGIC = b"\x93NUMPY"
 
 
-def _load_npy(name: str, data: bytes) -> Sequence:
+def load_npy(
+    name: str,
+    data: bytes,
+    *,
+    index: int | None = None,
+    columns: Any = None,
+    start: int = 0,
+    length: int | None = None,
+    check_limit: bool = True,
+) -> Sequence:
+    """A .npy array: (T,), (T, F), or a batch (N, T, F) of which ``index`` picks one (default 0);
+    ``columns`` and the ``start``/``length`` window as for tables."""
     if not data.startswith(_NPY_MAGIC):
         kind = binary_kind(data)
         what = f"it looks like {kind}" if kind else "it does not start with the .npy signature"
@@ -103,6 +94,32 @@ def _load_npy(name: str, data: bytes) -> Sequence:
     _check_array_shape(name, arr.shape)
     if arr.dtype.hasobject:
         raise _object_array_error(name)
+    shape = tuple(int(n) for n in arr.shape)
+    notes: list[str] = []
+    meta: dict[str, Any] = {"source": "npy", "shape": shape}
+    if arr.ndim == 3:
+        n = shape[0]
+        k = 0 if index is None else index
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k < n:
+            raise InputError(
+                f"'{name}' holds {n:,} sequence{'s' if n != 1 else ''} (shape {shape}), so the "
+                f"sequence number must be from 0 to {n - 1:,}, not {k!r}."
+            )
+        arr = arr[int(k)]
+        meta["batch"] = (int(k), n)
+        notes.append(f"Sequence {int(k):,} of {n:,} (axis 0 of shape {shape} is the batch).")
+    elif index not in (None, 0):
+        raise InputError(
+            f"'{name}' holds one sequence (shape {shape}), not a batch: leave the sequence "
+            "number at 0."
+        )
+    total = int(arr.shape[0])
+    w0, w1 = window_bounds(total, start, length)
+    arr = arr[w0:w1]
+    names = [f"x{k}" for k in range(arr.shape[1] if arr.ndim == 2 else 1)]
+    chosen = pick_columns(names, columns)
+    if arr.ndim == 2:
+        arr = arr[:, chosen]
     if arr.dtype.kind not in "biuf":
         kinds = {
             "c": "complex numbers",
@@ -120,7 +137,7 @@ def _load_npy(name: str, data: bytes) -> Sequence:
     values = arr.astype(np.float64)
     if values.ndim == 1:
         values = values[:, None]
-    bad = out_of_range(values, MAX_ABS_VALUE)
+    bad = out_of_range(values, MAX_ABS_VALUE if check_limit else F32_MAX)
     if bad is not None and not bad.finite:
         raise InputError(
             f"'{name}' has a non-finite value ({bad.value}) at arr{list(bad.index)}{bad.more}: "
@@ -138,7 +155,14 @@ def _load_npy(name: str, data: bytes) -> Sequence:
             f"'{name}' has a value ({values[bad.index]:.10g}) at arr{list(bad.index)}{bad.more} "
             f"over the {VALUE_LIMIT}: {SCALE_HINT} before saving."
         )
-    return Sequence(values=v32, name=name, meta={"source": "npy", "shape": tuple(arr.shape)})
+    meta["columns"] = tuple(names)
+    meta["window"] = (w0, w1, total)
+    note = window_note(w0, w1, total)
+    if note:
+        notes.append(note)
+    meta["notes"] = notes
+    return Sequence(values=v32, name=name, feature_names=tuple(names[k] for k in chosen),
+                    meta=meta)
 
 
 def _object_array_error(name: str) -> InputError:
@@ -154,42 +178,39 @@ def _check_array_shape(name: str, shape: tuple[int, ...]) -> None:
             f"'{name}' holds a single number (a 0-D array): save a 1-D (T,) or 2-D (T, features) "
             "array."
         )
-    if len(shape) > 2:
-        hint = ""
-        if shape[0] == 1:
-            hint = ", for example arr[0] to drop the batch axis"
+    if len(shape) > 3:
         raise InputError(
-            f"'{name}' has shape {tuple(shape)} ({len(shape)}-D), but a sequence must be 1-D (T,) "
-            f"or 2-D (T, features): save one sequence as a 2-D array{hint}."
+            f"'{name}' has shape {tuple(shape)} ({len(shape)}-D), but a sequence must be 1-D (T,), "
+            "2-D (T, features) or a 3-D batch (N, T, features): save it as one of those."
         )
     if 0 in shape:
         raise InputError(
             f"'{name}' is empty (shape {tuple(shape)}): save an array with at least one step "
             "and one feature."
         )
-    if shape[0] > MAX_STEPS:
+    steps = shape[-2] if len(shape) == 3 else shape[0]
+    if len(shape) >= 2 and shape[-1] > MAX_FEATURES:
+        hint = " (if axis 0 is the features, save arr.T)" if steps <= MAX_FEATURES else ""
         raise InputError(
-            f"'{name}' has {shape[0]:,} steps, more than the {MAX_STEPS:,} allowed: crop or "
-            "downsample the sequence (axis 0 is time)."
-        )
-    if len(shape) == 2 and shape[1] > MAX_FEATURES:
-        hint = " (if axis 0 is the features, save arr.T)" if shape[0] <= MAX_FEATURES else ""
-        raise InputError(
-            f"'{name}' has {shape[1]:,} features (columns), more than the {MAX_FEATURES:,} "
+            f"'{name}' has {shape[-1]:,} features (columns), more than the {MAX_FEATURES:,} "
             f"allowed: save at most {MAX_FEATURES:,} columns{hint}."
         )
 
 
-def _load_text(name: str, data: bytes, vocab: tuple[str, ...] | None) -> Sequence:
-    text = decode_text(data)
-    text = text.replace("\r\n", "\n")
-    if not text:
+def load_text(
+    name: str,
+    data: bytes,
+    vocab: tuple[str, ...] | None,
+    *,
+    start: int = 0,
+    length: int | None = None,
+) -> Sequence:
+    """Text one-hot per character, over ``vocab`` or the whole file's sorted characters; a text
+    longer than ``MAX_STEPS`` loads the ``start``/``length`` window (by default its beginning)."""
+    whole = decode_text(data)
+    whole = whole.replace("\r\n", "\n")
+    if not whole:
         raise InputError("The text file is empty: upload a file with at least one character.")
-    if len(text) > MAX_STEPS:
-        raise InputError(
-            f"The text has {len(text):,} characters, more than the {MAX_STEPS:,} steps allowed "
-            f"(one step per character): upload at most {MAX_STEPS:,} characters."
-        )
     if vocab is not None:
         vocab = tuple(vocab)
         if not vocab:
@@ -206,17 +227,25 @@ def _load_text(name: str, data: bytes, vocab: tuple[str, ...] | None) -> Sequenc
             )
         chars = vocab
     else:
-        chars = tuple(sorted(set(text)))
+        chars = tuple(sorted(set(whole)))
     if len(chars) > MAX_FEATURES:
         raise InputError(
             f"The text uses {len(chars):,} different characters, more than the {MAX_FEATURES:,} "
             "one-hot features allowed: use a text with a smaller alphabet."
         )
+    # By default as many characters as the one-hot values allow (a long text over a big
+    # alphabet loads its beginning); a window asked for is refused when it is too big.
+    cut = length is None
+    if cut:
+        length = min(MAX_STEPS, MAX_ONE_HOT_CELLS // len(chars))
+    w0, w1 = window_bounds(len(whole), start, length)
+    text = whole[w0:w1]
     if len(text) * len(chars) > MAX_ONE_HOT_CELLS:
         raise InputError(
             f"The text has {len(text):,} characters over an alphabet of {len(chars):,}, too many "
-            f"one-hot values ({len(text) * len(chars):,} > {MAX_ONE_HOT_CELLS:,}): upload a "
-            "shorter text or one with fewer different characters."
+            f"one-hot values ({len(text) * len(chars):,} > {MAX_ONE_HOT_CELLS:,}): choose a "
+            f"window of at most {MAX_ONE_HOT_CELLS // len(chars):,} characters, or a text with "
+            "fewer different characters."
         )
     index = {c: k for k, c in enumerate(chars)}
     codes = np.fromiter((index.get(c, -1) for c in text), dtype=np.int64, count=len(text))
@@ -224,10 +253,15 @@ def _load_text(name: str, data: bytes, vocab: tuple[str, ...] | None) -> Sequenc
     known = codes >= 0
     values[np.nonzero(known)[0], codes[known]] = 1.0
     unknown = tuple(sorted({c for c in text if c not in index}))
+    note = window_note(w0, w1, len(whole))
+    if note and cut and w1 < len(whole) and "choose" not in note:
+        note = note[:-1] + "; choose a window."
     meta: dict[str, Any] = {
         "source": "text",
         "unknown_chars": unknown,
         "unknown_count": int((~known).sum()),
+        "window": (w0, w1, len(whole)),
+        "notes": [f"Characters {note[len('Steps '):]}"] if note else [],
     }
     return Sequence(
         values=values,

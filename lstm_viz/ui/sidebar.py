@@ -10,6 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from lstm_viz.core import TABLE, VARIANTS, Trace
 from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
+from lstm_viz.files.read_sequence import read_sequence
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.workbench import (
@@ -26,6 +27,7 @@ from lstm_viz.workbench import (
 
 from .failures import attempt, fail, report
 from .safe_text import plain, plain_list
+from .sequence_options import options_from_widgets, sequence_options
 from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
 from .trace_cache import RESULTS
 
@@ -72,15 +74,37 @@ def _on_upload() -> None:
     ss["upload_error"] = None
     if file is None:
         return
+    _read_upload(file.name, file.getvalue(), {})
+
+
+def _on_options() -> None:
+    """Re-read the kept upload with the options the widgets under it now ask for."""
+    ss = st.session_state
+    kept, view = ss.get("upload_file"), ss.get("upload_view")
+    ss["upload_error"] = None
+    if kept is None or view is None:
+        return
+    _read_upload(*kept, options_from_widgets(tuple(view["meta"].get("columns", ()))))
+
+
+def _read_upload(name: str, data: bytes, options: dict) -> None:
+    """Read an upload with `read_sequence` ``options``. Bytes that parse are kept (at most the
+    20 MB upload limit: `read_sequence` refuses more), with what the option widgets show; a
+    sequence that also fits the model replaces the current one. On any problem the current
+    sequence stays and the error is left for the sidebar."""
+    ss = st.session_state
     try:
         model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
-        seq = loaders.load_sequence(file.name, file.getvalue(), vocab=model.vocab)
+        seq = read_sequence(name, data, vocab=model.vocab, **options)
+        ss["upload_file"] = (name, data)
+        ss["upload_view"] = {"meta": seq.meta, "features": seq.feature_names,
+                             "options": options}
         if ss["model_kind"] != "fresh":
             loaders.check_features(seq, model.recurrent.input_size)
         check_trace_size(model, seq)
     except Exception as exc:        # InputError, a MemoryError (an Exception), a loader's bug
         # Stored escaped: the sidebar shows it in st.error, which renders markdown.
-        ss["upload_error"] = f"{plain(file.name, 60)}: {report(exc, 'reading the file')}"
+        ss["upload_error"] = f"{plain(name, 60)}: {report(exc, 'reading the file')}"
         return
     # Kept, so a sequence that parses but then fails to trace gives way to the one before it.
     ss["_upload_before"] = ss.get("uploaded_sequence")
@@ -106,8 +130,11 @@ def _sequence_section() -> Sequence:
     st.radio("Input", sources, horizontal=True, **bind("seq_source"),
              format_func={"example": "task example", "upload": "my file"}.get)
     if ss["seq_source"] == "upload":
-        st.file_uploader("CSV / TSV (header, one column per feature), .npy (T × features), "
-                         "or text", type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
+        st.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
+                         ".npy (T × features, or a batch N × T × features), or text",
+                         type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
+        if ss.get("upload_view") is not None and ss.get("upload_file") is not None:
+            sequence_options(ss["upload_view"], _on_options)
         if ss.get("upload_error"):
             st.error(ss["upload_error"])
         if uploaded is None:

@@ -169,8 +169,6 @@ class TestTable:
             (b"word\nhello\n", ["Row 2", "column 1", "'word'", "'hello'"]),
             (b"a,b\n1,2\n\n5,x\n", ["Row 4", "'x'"]),
             (b"a,b\n", ["header but no data rows"]),
-            (b"1.0,2.0\n3.0,4.0\n", ["Row 1 holds numbers", "header", "'x0,x1'"]),
-            (b"1,2,3,4,5\n", ["no header"]),
             (b"  \n \n", ["only whitespace"]),
         ],
     )
@@ -193,9 +191,21 @@ class TestTable:
         row = ",".join("0" for _ in range(n))
         assert "1,025 columns" in error_of(load_sequence, "w.csv", f"{header}\n{row}\n".encode())
 
+    def test_headerless_tables_load(self) -> None:
+        # Issue #13: a first row of numbers is data (these were refused before, asking for a
+        # header); the columns are named x0, x1, ….
+        seq = load_sequence("bad.csv", b"1.0,2.0\n3.0,4.0\n")
+        assert seq.feature_names == ("x0", "x1")
+        np.testing.assert_array_equal(seq.values, [[1, 2], [3, 4]])
+        seq = load_sequence("bad.csv", b"1,2,3,4,5\n")
+        assert seq.values.shape == (1, 5) and seq.meta["header"] is False
+
     def test_too_many_rows(self) -> None:
+        # Issue #13: a table over MAX_STEPS rows loads its first MAX_STEPS rows (it was refused).
         data = b"x\n" + b"1\n" * (MAX_STEPS + 1)
-        assert "200,000 rows" in error_of(load_sequence, "long.csv", data)
+        seq = load_sequence("long.csv", data)
+        assert seq.length == MAX_STEPS and seq.meta["window"] == (0, MAX_STEPS, MAX_STEPS + 1)
+        assert "choose a window" in seq.meta["notes"][-1]
         assert load_sequence("ok.csv", b"x\n" + b"1\n" * MAX_STEPS).length == MAX_STEPS
 
     def test_over_upload_limit_is_rejected_before_parsing(self) -> None:
@@ -271,8 +281,7 @@ class TestNpy:
     @pytest.mark.parametrize(
         ("arr", "expected"),
         [
-            (np.zeros((2, 3, 4)), ["(2, 3, 4)", "3-D"]),
-            (np.zeros((1, 5, 2)), ["arr[0]"]),
+            (np.zeros((2, 3, 4, 5)), ["(2, 3, 4, 5)", "4-D"]),
             (np.zeros((0, 3)), ["empty"]),
             (np.zeros(0), ["empty"]),
             (np.array(2.0), ["0-D"]),
@@ -292,8 +301,18 @@ class TestNpy:
             assert part in msg, (part, msg)
 
     def test_too_many_steps(self) -> None:
+        # Issue #13: loads its first MAX_STEPS steps (it was refused).
         arr = np.zeros(MAX_STEPS + 1, dtype=np.int8)
-        assert "200,001 steps" in error_of(load_sequence, "long.npy", npy_bytes(arr))
+        seq = load_sequence("long.npy", npy_bytes(arr))
+        assert seq.length == MAX_STEPS and "200,001" in seq.meta["notes"][-1]
+
+    def test_batches_load_their_first_sequence(self) -> None:
+        # Issue #13: a 3-D (N, T, F) array is a batch, sequence 0 by default (it was refused).
+        arr = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+        seq = load_sequence("b.npy", npy_bytes(arr))
+        np.testing.assert_array_equal(seq.values, arr[0])
+        assert seq.meta["batch"] == (0, 2)
+        assert load_sequence("one.npy", npy_bytes(np.zeros((1, 5, 2)))).values.shape == (5, 2)
 
     def test_object_arrays_are_refused(self) -> None:
         arr = np.array([[1, "a"], [2, None]], dtype=object)
@@ -395,7 +414,9 @@ class TestText:
         assert expected in error_of(load_sequence, "t.txt", data)
 
     def test_too_long(self) -> None:
-        assert "200,001 characters" in error_of(load_sequence, "t.txt", b"a" * (MAX_STEPS + 1))
+        # Issue #13: a long text loads its first MAX_STEPS characters (it was refused).
+        seq = load_sequence("t.txt", b"a" * (MAX_STEPS + 1))
+        assert seq.length == MAX_STEPS and "200,001" in seq.meta["notes"][-1]
 
     def test_too_many_distinct_characters(self) -> None:
         text = "".join(chr(0x4E00 + k) for k in range(MAX_FEATURES + 1))
@@ -404,7 +425,15 @@ class TestText:
     def test_one_hot_size_is_capped(self) -> None:
         alphabet = "".join(chr(0x4E00 + k) for k in range(500))
         text = (alphabet * (MAX_ONE_HOT_CELLS // 500 // 500 + 1))[: MAX_ONE_HOT_CELLS // 500 + 1]
-        assert "one-hot values" in error_of(load_sequence, "t.txt", text.encode())
+        # Issue #13: the text loads as many characters as the one-hot values allow (it was
+        # refused); a window asked for beyond them is refused.
+        first = load_sequence("t.txt", text.encode())
+        assert first.values.size == MAX_ONE_HOT_CELLS
+        assert "choose a window" in first.meta["notes"][0]
+        from lstm_viz.files.read_sequence import read_sequence
+
+        msg = error_of(read_sequence, "t.txt", text.encode(), length=len(text))
+        assert "one-hot values" in msg and "40,000 characters" in msg
         ok = text[: MAX_ONE_HOT_CELLS // 500]
         assert load_sequence("t.txt", ok.encode()).values.size == MAX_ONE_HOT_CELLS
 

@@ -1,0 +1,198 @@
+"""`read_sequence`: the bytes of an uploaded sequence -> `Sequence`, with the options a real data
+file needs (SPEC §7).
+
+    seq = read_sequence("airline.csv", data)                     # Month is the time axis
+    seq = read_sequence("q.csv", data, columns=["value"], scale="zscore")
+    seq = read_sequence("batch.npy", data, index=3)              # sequence 3 of a (N, T, F) batch
+    seq = read_sequence("novel.txt", data, start=200_000, length=5_000)
+
+``seq.meta`` says what was done, for the UI: ``notes`` (one sentence each: the time axis, a
+headerless table, the window, which sequence of a batch, constant columns when scaling),
+``columns`` (the features offered, for a column picker), ``time_column``, ``window`` (start,
+stop, total steps), ``batch`` (index, N) and ``scaling`` (see `scale_values`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence as Seq
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from lstm_viz.errors import InputError
+from lstm_viz.files.common import (
+    ARRAY_EXTENSIONS,
+    MAX_ABS_VALUE,
+    MODEL_EXTENSIONS,
+    TABLE_EXTENSIONS,
+    VALUE_LIMIT,
+    check_size,
+    file_ext,
+    out_of_range,
+    quote,
+    to_float32,
+)
+from lstm_viz.files.sequence import Sequence
+from lstm_viz.files.sequences import load_npy, load_text
+from lstm_viz.files.tables import load_table
+
+SCALINGS = (None, "zscore", "minmax")
+
+
+def read_sequence(
+    filename: str,
+    data: bytes,
+    vocab: Seq[str] | None = None,
+    *,
+    columns: Seq[str | int] | str | int | None = None,
+    scale: str | Mapping[str, Any] | None = None,
+    index: int | None = None,
+    start: int = 0,
+    length: int | None = None,
+) -> Sequence:
+    """Uploaded bytes -> `Sequence`, dispatching on the file extension.
+
+    ``.csv``/``.tsv`` are tables (a date column becomes the step labels; a first row of numbers
+    means no header), ``.npy`` an array (T,), (T, F) or a batch (N, T, F), anything else text,
+    one-hot per character over ``vocab`` (or the text's own sorted characters).
+
+    columns: the features to keep, by name or by index into ``meta["columns"]`` (tables, arrays).
+    scale:   None, "zscore" or "minmax", per feature over the loaded steps; the statistics are in
+             ``meta["scaling"]``. Or the statistics a model was trained with, applied as given:
+             ``{"mean": [...], "std": [...]}`` or ``{"min": [...], "max": [...]}`` (one number
+             a chosen feature, or one for all). Scaled data may hold raw values beyond
+             ``MAX_ABS_VALUE``.
+    index:   which sequence of a batched .npy (default 0).
+    start, length: the window of steps to read; by default the first ``MAX_STEPS``, so a longer
+             file loads its beginning (``meta["notes"]`` says so) instead of being refused.
+
+    Raises `InputError` with one sentence for anything it cannot use.
+    """
+    check_size(data)
+    data = bytes(data)
+    if not isinstance(scale, Mapping) and scale not in SCALINGS:
+        raise InputError(f"Unknown scaling {str(scale)[:30]!r}: use None, 'zscore', 'minmax' or "
+                         "the statistics {'mean': […], 'std': […]} or {'min': […], 'max': […]}.")
+    ext = file_ext(filename)
+    name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+    if ext in TABLE_EXTENSIONS:
+        seq = load_table(name, data, ext, columns=columns, start=start, length=length,
+                         check_limit=scale is None)
+        if index not in (None, 0):
+            raise InputError(f"'{name}' is a table, which holds one sequence: leave the sequence "
+                             "number at 0.")
+    elif ext in ARRAY_EXTENSIONS:
+        seq = load_npy(name, data, index=index, columns=columns, start=start, length=length,
+                       check_limit=scale is None)
+    elif ext in MODEL_EXTENSIONS:
+        raise InputError(
+            f"'{name}' is a model weights file, not a sequence: upload it as model weights, "
+            "or upload a sequence as .csv, .tsv, .npy or .txt."
+        )
+    else:
+        if columns is not None or scale is not None or index not in (None, 0):
+            raise InputError(
+                f"'{name}' is read as text, one-hot per character, so it has no columns, scaling "
+                "or batch to choose: upload numbers as .csv, .tsv or .npy."
+            )
+        return load_text(name, data, None if vocab is None else tuple(vocab), start=start,
+                         length=length)
+    if scale is None:
+        return seq
+    if isinstance(scale, Mapping):
+        values, stats = apply_statistics(seq.values.astype(np.float64), scale, seq.feature_names)
+    else:
+        values, stats = scale_values(seq.values.astype(np.float64), scale, seq.feature_names)
+    bad = out_of_range(values, MAX_ABS_VALUE)
+    if bad is not None:
+        raise InputError(
+            f"Scaled with the given statistics, feature {quote(seq.feature_names[bad.index[1]])} "
+            f"reaches {bad.value:.3g} at step {bad.index[0]:,}, over the {VALUE_LIMIT}: check "
+            "that the statistics belong to these features."
+        )
+    meta: dict[str, Any] = dict(seq.meta)
+    meta["scaling"] = stats
+    if stats["constant"]:
+        names = ", ".join(repr(n) for n in stats["constant"][:5])
+        more = f" and {len(stats['constant']) - 5} more" if len(stats["constant"]) > 5 else ""
+        meta["notes"] = [*meta.get("notes", []),
+                         f"Constant feature{'s' if len(stats['constant']) > 1 else ''} "
+                         f"{names}{more} scaled to 0 (no spread to divide by)."]
+    return replace(seq, values=to_float32(values), meta=meta)
+
+
+def scale_values(values: np.ndarray, method: str, names: Seq[str]) -> tuple[np.ndarray, dict]:
+    """``values`` (T, F) scaled per column, and the statistics used.
+
+    zscore: (x − mean) / std (population std); minmax: (x − min) / (max − min), into [0, 1].
+    A constant column (std or range 0) becomes all 0 and is listed in ``"constant"``.
+    The statistics: {"method", "features", "mean", "std"} or {"method", "features", "min",
+    "max"}, one float a feature, plus "constant" (feature names) and "steps" (how many steps
+    they were computed over).
+    """
+    names = tuple(names)
+    if method == "zscore":
+        a = values.mean(axis=0)
+        b = values.std(axis=0)
+        keys = ("mean", "std")
+        spread = b
+    elif method == "minmax":
+        a = values.min(axis=0)
+        b = values.max(axis=0)
+        keys = ("min", "max")
+        spread = b - a
+    else:  # pragma: no cover - checked by the caller
+        raise InputError(f"Unknown scaling {method!r}: use None, 'zscore' or 'minmax'.")
+    constant = ~(spread > 0) | ~np.isfinite(spread)
+    safe = np.where(constant, 1.0, spread)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (values - a) / safe
+    out[:, constant] = 0.0
+    stats = {
+        "method": method,
+        "features": names,
+        keys[0]: [float(x) for x in a],
+        keys[1]: [float(x) for x in b],
+        "constant": tuple(n for n, c in zip(names, constant, strict=True) if c),
+        "steps": int(values.shape[0]),
+    }
+    return out, stats
+
+
+def apply_statistics(
+    values: np.ndarray, given: Mapping[str, Any], names: Seq[str]
+) -> tuple[np.ndarray, dict]:
+    """``values`` scaled with statistics given by the caller (a model's training statistics):
+    {"mean", "std"} -> (x − mean) / std, {"min", "max"} -> (x − min) / (max − min)."""
+    names = tuple(names)
+    keys = next((k for k in (("mean", "std"), ("min", "max")) if set(k) <= set(given)), None)
+    if keys is None:
+        raise InputError("The scaling statistics need 'mean' and 'std', or 'min' and 'max': "
+                         "pass one number a feature for each.")
+    f = values.shape[1]
+    pair = []
+    for key in keys:
+        try:
+            v = np.broadcast_to(np.asarray(given[key], dtype=np.float64).reshape(-1), (f,))
+        except (TypeError, ValueError):
+            raise InputError(
+                f"The scaling statistic {key!r} must be one number, or one a feature ({f}): "
+                "pass a list of numbers."
+            ) from None
+        if not np.all(np.isfinite(v)):
+            raise InputError(f"The scaling statistic {key!r} holds a non-finite number: pass "
+                             "finite numbers.")
+        pair.append(v.astype(np.float64))
+    a, b = pair
+    spread = b if keys[0] == "mean" else b - a
+    if np.any(spread <= 0):
+        k = int(np.argmax(spread <= 0))
+        what = "std" if keys[0] == "mean" else "max − min"
+        raise InputError(f"The scaling {what} of feature {quote(names[k])} is {spread[k]:.3g}, "
+                         "not positive: pass the statistics the model was trained with.")
+    method = "zscore" if keys[0] == "mean" else "minmax"
+    stats = {"method": method, "features": names, keys[0]: a.tolist(), keys[1]: b.tolist(),
+             "constant": (), "steps": int(values.shape[0]), "given": True}
+    return (values - a) / spread, stats
