@@ -10,6 +10,13 @@ file needs (SPEC §7).
 headerless table, the window, which sequence of a batch, constant columns when scaling),
 ``columns`` (the features offered, for a column picker), ``time_column``, ``window`` (start,
 stop, total steps), ``batch`` (index, N) and ``scaling`` (see `scale_values`).
+
+Through a model's vocabulary (``vocab=``, see `tokens`): text becomes token ids, and so does a
+column or array of whole numbers within the vocabulary (``ids=True``, or detected). Such a
+sequence has ``meta["token_ids"]`` (T,) int64, ``labels`` the tokens, and ``values`` one-hot rows
+in the vocabulary's order (T, len(vocab)) when at most ``MAX_ONE_HOT_CELLS``, else the ids as one
+float column (a model with an embedding reads ``token_ids``). ``meta["unknown_tokens"]`` (the most
+frequent, with counts) and ``meta["unknown_note"]`` say what the vocabulary lacked.
 """
 
 from __future__ import annotations
@@ -25,11 +32,15 @@ from lstm_viz.errors import InputError
 from lstm_viz.files.common import (
     ARRAY_EXTENSIONS,
     MAX_ABS_VALUE,
+    MAX_ONE_HOT_CELLS,
     MODEL_EXTENSIONS,
     TABLE_EXTENSIONS,
     VALUE_LIMIT,
     check_size,
+    decode_text,
+    display_char,
     file_ext,
+    npy_header,
     out_of_range,
     quote,
     to_float32,
@@ -37,6 +48,7 @@ from lstm_viz.files.common import (
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.files.sequences import load_npy, load_text
 from lstm_viz.files.tables import load_table
+from lstm_viz.files.tokens import NAMED_UNKNOWN, check_vocab, token_mode, tokenize
 
 SCALINGS = (None, "zscore", "minmax")
 
@@ -51,6 +63,8 @@ def read_sequence(
     index: int | None = None,
     start: int = 0,
     length: int | None = None,
+    tokens: bool | None = None,
+    ids: bool | None = None,
 ) -> Sequence:
     """Uploaded bytes -> `Sequence`, dispatching on the file extension.
 
@@ -67,6 +81,13 @@ def read_sequence(
     index:   which sequence of a batched .npy (default 0).
     start, length: the window of steps to read; by default the first ``MAX_STEPS``, so a longer
              file loads its beginning (``meta["notes"]`` says so) instead of being refused.
+    tokens:  text with ``vocab``: True tokenises it (`tokens.tokenize`: unknown tokens mapped to
+             the vocabulary's ``<unk>`` or dropped, ``meta["token_ids"]``); None (default) does
+             so unless the vocabulary is plain single characters, which keeps the one-hot of
+             every character (an unknown one an all-zero row; ``token_ids`` only when all are
+             known); False always the one-hot of characters.
+    ids:     a table column or .npy of token ids into ``vocab``: True reads it as such (one
+             column of whole numbers in [0, len(vocab))), None detects it, False never.
 
     Raises `InputError` with one sentence for anything it cannot use.
     """
@@ -77,6 +98,11 @@ def read_sequence(
                          "the statistics {'mean': […], 'std': […]} or {'min': […], 'max': […]}.")
     ext = file_ext(filename)
     name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+    if vocab is not None:
+        vocab = check_vocab(vocab, "The model's vocabulary")
+    elif ids:
+        raise InputError(f"'{name}' is read as token ids, which need the model's vocabulary: "
+                         "upload the model's vocabulary file first.")
     if ext in TABLE_EXTENSIONS:
         seq = load_table(name, data, ext, columns=columns, start=start, length=length,
                          check_limit=scale is None)
@@ -97,8 +123,19 @@ def read_sequence(
                 f"'{name}' is read as text, one-hot per character, so it has no columns, scaling "
                 "or batch to choose: upload numbers as .csv, .tsv or .npy."
             )
-        return load_text(name, data, None if vocab is None else tuple(vocab), start=start,
-                         length=length)
+        if vocab is not None and (tokens or (tokens is None and (
+                token_mode(vocab) == "words" or any(len(t) != 1 for t in vocab)))):
+            return _tokenised_text(name, data, vocab, start, length)
+        seq = load_text(name, data, vocab, start=start, length=length)
+        if vocab is not None and not seq.meta["unknown_count"]:
+            meta = dict(seq.meta, token_ids=seq.values.argmax(axis=1).astype(np.int64))
+            seq = replace(seq, meta=meta)
+        return seq
+    if vocab is not None and ids is not False and (ids or scale is None):
+        token_ids = _as_ids(name, seq, len(vocab), ext, data, must=bool(ids))
+        if token_ids is not None:
+            meta = dict(seq.meta, source="ids")
+            return token_sequence(name, token_ids, vocab, meta=meta)
     if scale is None:
         return seq
     if isinstance(scale, Mapping):
@@ -196,3 +233,78 @@ def apply_statistics(
     stats = {"method": method, "features": names, keys[0]: a.tolist(), keys[1]: b.tolist(),
              "constant": (), "steps": int(values.shape[0]), "given": True}
     return (values - a) / spread, stats
+
+
+def _tokenised_text(name: str, data: bytes, vocab: tuple[str, ...], start: int,
+                    length: int | None) -> Sequence:
+    whole = decode_text(data).replace("\r\n", "\n")
+    if not whole:
+        raise InputError("The text file is empty: upload a file with at least one character.")
+    tok = tokenize(whole, vocab, start=start, length=length)
+    meta: dict[str, Any] = {"source": "text", "tokenised": tok.mode, "notes": [
+        n for n in tok.notes if "outside the vocabulary" not in n]}
+    meta["window"] = (*tok.window, tok.total)
+    if tok.unknown:
+        meta["unknown_tokens"] = tuple(tok.unknown.most_common(NAMED_UNKNOWN))
+        meta["unknown_count"] = int(sum(tok.unknown.values()))
+        meta["unknown_note"] = next(n for n in tok.notes if "outside the vocabulary" in n)
+    labels = tuple(display_char(t) if tok.mode == "chars" else t for t in tok.tokens)
+    text = whole[tok.spans[0][0]:tok.spans[-1][1]] if tok.spans else ""
+    return token_sequence(name, tok.ids, vocab, labels=labels, text=text, meta=meta)
+
+
+def token_sequence(name: str, token_ids: np.ndarray, vocab: Seq[str], *,
+                   labels: tuple[str, ...] | None = None, text: str | None = None,
+                   meta: dict[str, Any] | None = None) -> Sequence:
+    """A `Sequence` of token ids into ``vocab``: one-hot rows in the vocabulary's order when
+    T × len(vocab) ≤ ``MAX_ONE_HOT_CELLS``, else the ids as one float column."""
+    token_ids = np.asarray(token_ids, dtype=np.int64).reshape(-1)
+    n, t = len(vocab), len(token_ids)
+    meta = dict(meta or {})
+    meta["token_ids"] = token_ids
+    meta["vocab_size"] = n
+    if labels is None:
+        labels = tuple(display_char(vocab[i]) if len(vocab[i]) == 1 else vocab[i]
+                       for i in token_ids)
+    if t * n <= MAX_ONE_HOT_CELLS:
+        values = np.zeros((t, n), dtype=np.float32)
+        values[np.arange(t), token_ids] = 1.0
+        names = tuple(display_char(v) if len(v) == 1 else v for v in vocab)
+        meta["encoding"] = "one-hot"
+        return Sequence(values, name, names, labels, text, tuple(vocab), meta)
+    meta["encoding"] = "ids"
+    meta.setdefault("notes", []).append(
+        f"{t:,} tokens over a vocabulary of {n:,} are too many one-hot values "
+        f"(> {MAX_ONE_HOT_CELLS:,}): the values are the token ids, for a model with an embedding."
+    )
+    return Sequence(token_ids.astype(np.float32)[:, None], name, ("token id",), labels, text,
+                    None, meta)
+
+
+def _as_ids(name: str, seq: Sequence, n: int, ext: str, data: bytes,
+            must: bool) -> np.ndarray | None:
+    """The token ids a one-column table or array holds (whole numbers in [0, n)), or None (or,
+    when ``must``, one `InputError` sentence saying why not)."""
+    def no(why: str) -> None:
+        if must:
+            raise InputError(f"'{name}' is not a sequence of token ids ({why}): upload one column "
+                             f"of whole numbers from 0 to {n - 1:,}, the model's token ids.")
+        return None
+
+    if seq.n_features != 1:
+        return no(f"it has {seq.n_features} columns; choose one")
+    if ext == ".npy" and not must:
+        try:
+            import io
+
+            _, dtype = npy_header(io.BytesIO(data))
+        except Exception:
+            dtype = None
+        if dtype is None or dtype.kind not in "iu":
+            return None
+    v = seq.values[:, 0].astype(np.float64)
+    if not np.all(v == np.round(v)):
+        return no("it holds fractions")
+    if v.min() < 0 or v.max() >= n:
+        return no(f"it holds {v.min():g} to {v.max():g}, beyond the vocabulary of {n:,}")
+    return v.astype(np.int64)

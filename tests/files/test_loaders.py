@@ -384,10 +384,15 @@ class TestText:
 
     @pytest.mark.parametrize(
         ("vocab", "expected"),
-        [(("a", "a"), "twice"), (("ab",), "single characters"), ((), "empty")],
+        [(("a", "a"), "twice"), ((), "empty")],
     )
     def test_bad_vocab(self, vocab: tuple[str, ...], expected: str) -> None:
         assert expected in error_of(load_sequence, "t.txt", b"ab", vocab=vocab)
+
+    def test_a_vocab_of_longer_tokens_tokenises_the_text(self) -> None:
+        # (refused before tokens.py: "single characters"); see tests/files/test_tokens.py
+        seq = load_sequence("t.txt", b"ab", vocab=("ab",))
+        assert seq.meta["token_ids"].tolist() == [0] and seq.labels == ("ab",)
 
     def test_bom_and_crlf(self) -> None:
         seq = load_sequence("t.txt", "\ufeffab\r\nc".encode())
