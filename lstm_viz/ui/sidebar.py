@@ -12,6 +12,7 @@ from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
 from lstm_viz.files.read_sequence import read_sequence
 from lstm_viz.files.sequence import Sequence
+from lstm_viz.files.tokens import read_vocab
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.workbench import (
     Loaded,
@@ -42,6 +43,8 @@ PAGES = (
     ("pages/6_Learn.py", "Learn"),
 )
 UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
+VOCAB_TYPES = ["json", "txt", "vocab"]
+MAX_TYPED = 20_000            # characters of typed text
 MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
                "custom": "yours (uploaded or trained here)"}
 
@@ -67,6 +70,22 @@ def _example() -> Sequence:
     return example_sequence(ss["task"], seed=int(ss["example_seed"]))
 
 
+def model_vocab(model: object) -> tuple[str, ...] | None:
+    """The vocabulary text is read through for ``model``: its own, or for the user's model
+    without one, the vocabulary file uploaded beside it (``uploaded_vocab``)."""
+    ss = st.session_state
+    vocab = getattr(model, "vocab", None)
+    custom = ss.get("custom_model")
+    if vocab is None and custom is not None and model is custom and ss.get("uploaded_vocab") \
+            and ss.get("uploaded_vocab_for") == getattr(custom, "key", None):
+        vocab = ss["uploaded_vocab"]
+    return None if vocab is None else tuple(vocab)
+
+
+def _has_embedding(model: object) -> bool:
+    return getattr(model, "embedding", None) is not None
+
+
 def _on_upload() -> None:
     """Parse an uploaded sequence; on any problem keep the previous one and leave the error."""
     ss = st.session_state
@@ -75,6 +94,42 @@ def _on_upload() -> None:
     if file is None:
         return
     _read_upload(file.name, file.getvalue(), {})
+
+
+def _on_typed() -> None:
+    """Typed text, tokenised with the user's model's vocabulary: read as an upload of text (so
+    a failure keeps the sequence before it), with the user's model in use."""
+    ss = st.session_state
+    text = ss.get("w_typed") or ""
+    ss["upload_error"] = None
+    if not text.strip():
+        return
+    ss["model_kind"] = "custom"
+    _read_upload("typed text", text[:MAX_TYPED].encode("utf-8"), {})
+
+
+def _on_vocab() -> None:
+    """A vocabulary file for the user's model, which has none: kept when it fits the model."""
+    ss = st.session_state
+    file = ss.get("w_vocab")
+    ss["vocab_error"] = None
+    custom = ss.get("custom_model")
+    if file is None or custom is None:
+        return
+    try:
+        vocab = read_vocab(file.name, file.getvalue())
+        emb = getattr(custom, "embedding", None)
+        rows = int(emb.shape[0]) if emb is not None else int(custom.recurrent.input_size)
+        if len(vocab) != rows:
+            what = "embedding has" if emb is not None else "model takes"
+            unit = "rows" if emb is not None else "inputs (one-hot)"
+            raise InputError(f"The vocabulary has {len(vocab):,} tokens but the {what} {rows:,} "
+                             f"{unit}: upload the vocabulary the model was trained with.")
+    except Exception as exc:
+        ss["vocab_error"] = f"{plain(file.name, 60)}: {report(exc, 'reading the vocabulary')}"
+        return
+    ss["uploaded_vocab"] = vocab
+    ss["uploaded_vocab_for"] = getattr(custom, "key", None)
 
 
 def _on_options() -> None:
@@ -88,18 +143,21 @@ def _on_options() -> None:
 
 
 def _read_upload(name: str, data: bytes, options: dict) -> None:
-    """Read an upload with `read_sequence` ``options``. Bytes that parse are kept (at most the
-    20 MB upload limit: `read_sequence` refuses more), with what the option widgets show; a
-    sequence that also fits the model replaces the current one. On any problem the current
-    sequence stays and the error is left for the sidebar."""
+    """Read an upload with `read_sequence` ``options``, through the model's vocabulary when it
+    has one (`model_vocab`; text is tokenised, whole numbers may be token ids). Bytes that parse
+    are kept (at most the 20 MB upload limit: `read_sequence` refuses more), with what the
+    option widgets show; a sequence that also fits the model replaces the current one. On any
+    problem the current sequence stays and the error is left for the sidebar."""
     ss = st.session_state
     try:
         model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
-        seq = read_sequence(name, data, vocab=model.vocab, **options)
+        embedded = _has_embedding(model)
+        seq = read_sequence(name, data, vocab=model_vocab(model),
+                            tokens=True if embedded else None, **options)
         ss["upload_file"] = (name, data)
         ss["upload_view"] = {"meta": seq.meta, "features": seq.feature_names,
                              "options": options}
-        if ss["model_kind"] != "fresh":
+        if ss["model_kind"] != "fresh" and not (embedded and "token_ids" in seq.meta):
             loaders.check_features(seq, model.recurrent.input_size)
         check_trace_size(model, seq)
     except Exception as exc:        # InputError, a MemoryError (an Exception), a loader's bug
@@ -130,6 +188,7 @@ def _sequence_section() -> Sequence:
     st.radio("Input", sources, horizontal=True, **bind("seq_source"),
              format_func={"example": "task example", "upload": "my file"}.get)
     if ss["seq_source"] == "upload":
+        _your_model_inputs()
         st.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
                          ".npy (T × features, or a batch N × T × features), or text",
                          type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
@@ -148,7 +207,32 @@ def _sequence_section() -> Sequence:
     if unknown:
         st.warning("Characters outside the model's vocabulary (fed as all-zero inputs): "
                    + plain_list((repr(c) for c in unknown), each=8, most=40, sep=" "))
+    if seq.meta.get("unknown_note"):
+        st.warning(plain(seq.meta["unknown_note"], 400))
     return seq
+
+
+def _your_model_inputs() -> None:
+    """Beside the user's model: "Type text" through its vocabulary, or, when it has none, an
+    uploader for its vocabulary file."""
+    ss = st.session_state
+    custom = ss.get("custom_model")
+    if custom is None:
+        return
+    vocab = model_vocab(custom)
+    if vocab is None:
+        st.file_uploader("Your model's vocabulary (JSON list or token → id, or one token a "
+                         "line), to feed it text", type=VOCAB_TYPES, key="w_vocab",
+                         on_change=_on_vocab)
+        if ss.get("vocab_error"):
+            st.error(ss["vocab_error"])
+        return
+    if getattr(custom, "vocab", None) is None:
+        st.caption(f"Vocabulary file: {len(vocab):,} tokens.")
+    st.text_area(f"Type text (read through your model's {len(vocab):,}-token vocabulary)",
+                 key="w_typed", max_chars=MAX_TYPED, on_change=_on_typed,
+                 help="Split into the vocabulary's tokens (characters or words); tokens it "
+                      "lacks go to its unknown token, or are left out and listed.")
 
 
 def _model_section(seq: Sequence) -> Model:
@@ -214,7 +298,8 @@ def sidebar() -> Loaded:
         except Exception as exc:     # a model that cannot be built: the trained one stands in
             st.error(f"{report(exc, 'building the model')} Showing the trained model instead.")
             model = build_model(ModelChoice("trained", ss["task"], "vanilla"), seq.n_features)
-        if seq.n_features != model.recurrent.input_size:
+        if seq.n_features != model.recurrent.input_size and not (
+                _has_embedding(model) and "token_ids" in seq.meta):   # embedding[token_ids]
             try:
                 loaders.check_features(seq, model.recurrent.input_size)
             except InputError as exc:
