@@ -1,6 +1,7 @@
 """The options under an uploaded sequence: which features, scaling, which sequence of a batch and
-a window of a long file. Each widget re-reads the kept upload bytes with the new options
-(``on_change``, in the sidebar); what the widgets show comes from the last read that parsed.
+a window of a long file (of tokens, for text read through a model's vocabulary). Each widget
+re-reads the kept upload bytes with the new options (``on_change``, in the sidebar); what the
+widgets show comes from the last read that parsed.
 
 Everything from the file (column names, notes quoting them) is shown through `plain`.
 """
@@ -48,6 +49,8 @@ def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> Non
     meta, opts = view["meta"], view["options"]
     for key in KEYS:                       # what the widgets show: the options last read
         ss.pop(key, None)
+    if meta.get("token_ids") is not None:
+        st.caption(_tokens_text(meta))
     if meta.get("time_column") is not None:
         st.caption(f"Time axis: {plain(meta['time_column'], 40)}")
     if meta.get("source") in ("table", "npy"):
@@ -81,6 +84,16 @@ def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> Non
                              help=f"Steps read, at most {MAX_STEPS:,}.")
     for note in meta.get("notes", ()):
         st.caption(plain(note, 200))
+
+
+def _tokens_text(meta: dict[str, Any]) -> str:
+    """How a sequence of token ids was read: "Words through the model's vocabulary of 8 tokens,
+    one-hot"."""
+    how = {"words": "Words", "chars": "Characters"}.get(meta.get("tokenised", ""), "Token ids")
+    n = int(meta.get("vocab_size", 0))
+    enc = {"one-hot": "fed one-hot", "ids": "fed as ids (an embedding reads them)"}.get(
+        meta.get("encoding", ""), "fed one-hot")
+    return f"{how} through the model's vocabulary of {n:,} tokens, {enc}."
 
 
 def _stats_text(stats: dict[str, Any]) -> str:

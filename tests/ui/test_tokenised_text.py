@@ -76,3 +76,14 @@ def test_a_vocabulary_that_does_not_fit_the_model_is_refused() -> None:
     assert "uploaded_vocab" not in at.session_state
     assert any("3 tokens" in e.value and "8 inputs" in e.value for e in at.error)
     assert not at.text_area
+
+
+def test_uploads_of_text_and_of_token_ids_go_through_the_vocabulary() -> None:
+    at = open_with(user_model(VOCAB))
+    at.file_uploader(key="w_upload").set_value(("s.txt", b"the cat sat.", "text/plain")).run()
+    no_exception(at)
+    assert at.session_state["uploaded_sequence"].meta["token_ids"].tolist() == [2, 3, 4, 7]
+    at.file_uploader(key="w_upload").set_value(("ids.csv", b"id\n6\n2\n", "text/csv")).run()
+    no_exception(at)
+    seq = at.session_state["uploaded_sequence"]
+    assert seq.meta["token_ids"].tolist() == [6, 2] and seq.labels == ("mat", "the")
