@@ -65,6 +65,7 @@ def read_sequence(
     length: int | None = None,
     tokens: bool | None = None,
     ids: bool | None = None,
+    one_hot: bool = True,
 ) -> Sequence:
     """Uploaded bytes -> `Sequence`, dispatching on the file extension.
 
@@ -88,6 +89,9 @@ def read_sequence(
              known); False always the one-hot of characters.
     ids:     a table column or .npy of token ids into ``vocab``: True reads it as such (one
              column of whole numbers in [0, len(vocab))), None detects it, False never.
+    one_hot: a token sequence's values are one-hot rows when they fit ``MAX_ONE_HOT_CELLS``;
+             False gives the ids as one float column at once (for a model with an embedding,
+             which reads ``meta["token_ids"]``).
 
     Raises `InputError` with one sentence for anything it cannot use.
     """
@@ -125,7 +129,7 @@ def read_sequence(
             )
         if vocab is not None and (tokens or (tokens is None and (
                 token_mode(vocab) == "words" or any(len(t) != 1 for t in vocab)))):
-            return _tokenised_text(name, data, vocab, start, length)
+            return _tokenised_text(name, data, vocab, start, length, one_hot)
         seq = load_text(name, data, vocab, start=start, length=length)
         if vocab is not None and not seq.meta["unknown_count"]:
             meta = dict(seq.meta, token_ids=seq.values.argmax(axis=1).astype(np.int64))
@@ -135,7 +139,7 @@ def read_sequence(
         token_ids = _as_ids(name, seq, len(vocab), ext, data, must=bool(ids))
         if token_ids is not None:
             meta = dict(seq.meta, source="ids")
-            return token_sequence(name, token_ids, vocab, meta=meta)
+            return token_sequence(name, token_ids, vocab, meta=meta, one_hot=one_hot)
     if scale is None:
         return seq
     if isinstance(scale, Mapping):
@@ -236,7 +240,7 @@ def apply_statistics(
 
 
 def _tokenised_text(name: str, data: bytes, vocab: tuple[str, ...], start: int,
-                    length: int | None) -> Sequence:
+                    length: int | None, one_hot: bool = True) -> Sequence:
     whole = decode_text(data).replace("\r\n", "\n")
     if not whole:
         raise InputError("The text file is empty: upload a file with at least one character.")
@@ -250,14 +254,15 @@ def _tokenised_text(name: str, data: bytes, vocab: tuple[str, ...], start: int,
         meta["unknown_note"] = next(n for n in tok.notes if "outside the vocabulary" in n)
     labels = tuple(display_char(t) if tok.mode == "chars" else t for t in tok.tokens)
     text = whole[tok.spans[0][0]:tok.spans[-1][1]] if tok.spans else ""
-    return token_sequence(name, tok.ids, vocab, labels=labels, text=text, meta=meta)
+    return token_sequence(name, tok.ids, vocab, labels=labels, text=text, meta=meta,
+                          one_hot=one_hot)
 
 
 def token_sequence(name: str, token_ids: np.ndarray, vocab: Seq[str], *,
                    labels: tuple[str, ...] | None = None, text: str | None = None,
-                   meta: dict[str, Any] | None = None) -> Sequence:
+                   meta: dict[str, Any] | None = None, one_hot: bool = True) -> Sequence:
     """A `Sequence` of token ids into ``vocab``: one-hot rows in the vocabulary's order when
-    T × len(vocab) ≤ ``MAX_ONE_HOT_CELLS``, else the ids as one float column."""
+    ``one_hot`` and T × len(vocab) ≤ ``MAX_ONE_HOT_CELLS``, else the ids as one float column."""
     token_ids = np.asarray(token_ids, dtype=np.int64).reshape(-1)
     n, t = len(vocab), len(token_ids)
     meta = dict(meta or {})
@@ -266,17 +271,18 @@ def token_sequence(name: str, token_ids: np.ndarray, vocab: Seq[str], *,
     if labels is None:
         labels = tuple(display_char(vocab[i]) if len(vocab[i]) == 1 else vocab[i]
                        for i in token_ids)
-    if t * n <= MAX_ONE_HOT_CELLS:
+    if one_hot and t * n <= MAX_ONE_HOT_CELLS:
         values = np.zeros((t, n), dtype=np.float32)
         values[np.arange(t), token_ids] = 1.0
         names = tuple(display_char(v) if len(v) == 1 else v for v in vocab)
         meta["encoding"] = "one-hot"
         return Sequence(values, name, names, labels, text, tuple(vocab), meta)
     meta["encoding"] = "ids"
-    meta.setdefault("notes", []).append(
-        f"{t:,} tokens over a vocabulary of {n:,} are too many one-hot values "
-        f"(> {MAX_ONE_HOT_CELLS:,}): the values are the token ids, for a model with an embedding."
-    )
+    if one_hot:
+        meta.setdefault("notes", []).append(
+            f"{t:,} tokens over a vocabulary of {n:,} are too many one-hot values (> "
+            f"{MAX_ONE_HOT_CELLS:,}): the values are the token ids, for a model with an embedding."
+        )
     return Sequence(token_ids.astype(np.float32)[:, None], name, ("token id",), labels, text,
                     None, meta)
 

@@ -153,7 +153,8 @@ def _read_upload(name: str, data: bytes, options: dict) -> None:
         model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
         embedded = _has_embedding(model)
         seq = read_sequence(name, data, vocab=model_vocab(model),
-                            tokens=True if embedded else None, **options)
+                            tokens=True if embedded else None, one_hot=not embedded,
+                            **options)
         ss["upload_file"] = (name, data)
         ss["upload_view"] = {"meta": seq.meta, "features": seq.feature_names,
                              "options": options}

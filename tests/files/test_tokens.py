@@ -141,6 +141,12 @@ def test_a_big_vocabulary_gives_the_ids_as_values() -> None:
     assert seq.meta["token_ids"].tolist() == [1, 7] * n
 
 
+def test_ids_as_values_when_asked() -> None:
+    seq = read_sequence("s.txt", b"the cat", vocab=WORDS, one_hot=False)
+    assert seq.values.tolist() == [[3.0], [4.0]] and seq.meta["encoding"] == "ids"
+    assert seq.meta["token_ids"].tolist() == [3, 4] and not seq.meta["notes"]
+
+
 def test_token_ids_as_a_csv_column() -> None:
     seq = read_sequence("ids.csv", b"id\n3\n4\n5\n8\n", vocab=WORDS)
     assert seq.meta["token_ids"].tolist() == [3, 4, 5, 8]
