@@ -204,6 +204,11 @@ class Loaded:
     def length(self) -> int:
         return self.sequence.length
 
+    @property
+    def inputs(self) -> np.ndarray:
+        """What the recurrent module read (``workbench.inputs``)."""
+        return inputs(self.model, self.sequence)
+
     def units(self, name: str = "h") -> int:
         return int(self.trace.get(name).shape[2])
 
@@ -260,14 +265,20 @@ def run(model: Model, sequence: Sequence) -> Trace:
     """The trace of one sequence (unbatched) through the model: its values, or, when the model
     has an embedding and the sequence token ids (``meta["token_ids"]``), their embedding rows."""
     check_trace_size(model, sequence)
+    return model.recurrent.trace(inputs(model, sequence))
+
+
+def inputs(model: Model, sequence: Sequence) -> np.ndarray:
+    """What the recurrent module reads: the embedding rows of the sequence's token ids when the
+    model has an embedding and the sequence token ids, else the sequence's values."""
     ids = token_ids(model, sequence)
     if ids is None:
-        return model.recurrent.trace(sequence.values)
+        return sequence.values
     if ids.min(initial=0) < 0 or ids.max(initial=0) >= model.embedding.shape[0]:
         raise InputError(f"The sequence's token ids reach {int(ids.max())}, past the model's "
                          f"{model.embedding.shape[0]:,} embeddings: tokenise the text with the "
                          "model's own vocabulary.")
-    return model.recurrent.trace(model.embedding[ids])
+    return model.embedding[ids]
 
 
 def example_sequence(task: str, seed: int = 0, length: int | None = None) -> Sequence:

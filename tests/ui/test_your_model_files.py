@@ -131,7 +131,8 @@ def test_key_includes_the_head_and_vocabulary(char_rnn):
 def test_token_ids_go_through_the_embedding():
     from lstm_viz.core import Recurrent
     from lstm_viz.files.sequence import Sequence
-    from lstm_viz.workbench import Model, fits, run, trace_key
+    from lstm_viz import InputError
+    from lstm_viz.workbench import Loaded, Model, fits, run, trace_key
 
     rec = Recurrent(3, 4, seed=0)
     emb = np.random.default_rng(1).standard_normal((10, 3)).astype(np.float32)
@@ -142,6 +143,10 @@ def test_token_ids_go_through_the_embedding():
     np.testing.assert_allclose(run(model, seq).output, rec.trace(emb[ids]).output)
     other = Sequence(np.zeros((4, 1)), "t", meta={"token_ids": ids[::-1].copy()})
     assert trace_key(model, seq) != trace_key(model, other)
+    loaded = Loaded(seq, model, run(model, seq))
+    np.testing.assert_array_equal(loaded.inputs, emb[ids])
+    with pytest.raises(InputError, match="vocabulary"):
+        run(model, Sequence(np.zeros((2, 1)), "t", meta={"token_ids": np.array([0, 10])}))
 
 
 def test_two_modules_offer_a_picker_and_a_stack():
