@@ -129,9 +129,9 @@ def test_key_includes_the_head_and_vocabulary(char_rnn):
 
 
 def test_token_ids_go_through_the_embedding():
+    from lstm_viz import InputError
     from lstm_viz.core import Recurrent
     from lstm_viz.files.sequence import Sequence
-    from lstm_viz import InputError
     from lstm_viz.workbench import Loaded, Model, fits, run, trace_key
 
     rec = Recurrent(3, 4, seed=0)
