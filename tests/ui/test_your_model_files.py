@@ -199,3 +199,16 @@ def test_a_link_to_an_upload_in_a_fresh_session_falls_back_with_a_sentence():
     assert "This link shows an uploaded model" in texts(at.info)
     assert at.session_state["model_kind"] == "trained"
     assert "model" not in at.query_params
+
+
+def test_a_head_without_vocabulary_shows_its_raw_outputs():
+    torch.manual_seed(0)
+    net = CharRNN(n_out=3)
+    at = upload(open_page(PAGE), "regressor.pt", torch_bytes(net.state_dict()))
+    assert "**Head** 3 outputs with bias" in texts(at.markdown)
+    click(at, "Inspect this model")
+    at.switch_page("app.py")
+    at.run()
+    no_exception(at)
+    [line] = [m.value for m in at.markdown if m.value.startswith("Model output: ")]
+    assert len(line.removeprefix("Model output: ").split(", ")) == 3
