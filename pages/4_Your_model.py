@@ -82,7 +82,7 @@ st.markdown(
     "for: the recurrent module, the embedding that feeds it, the head that reads it.")
 left, right = st.columns([1, 1], gap="large")
 with left:
-    st.code(SAVE_HOWTO, language="python")
+    st.code(SAVE_HOWTO, language="python", wrap_lines=True)
 with right:
     st.file_uploader("Your model file (" + ", ".join("." + t for t in MODEL_TYPES) + ")",
                      type=MODEL_TYPES, key="w_ym_upload", on_change=on_upload)
@@ -117,7 +117,9 @@ fit_list: list[str] = mf.variants or [mf.recurrent.variant]
 if ss.get("ym_variant") not in fit_list:
     ss["ym_variant"] = fit_list[0]
 pick_col, variant_col = st.columns([1, 1], gap="large")
-if len(options) > 1:
+if len(options) <= 1:                  # one module: the variant picker takes the first column
+    variant_col = pick_col
+else:
     ss["w_ym_pick"] = mf.picked
     pick_col.selectbox("Recurrent module", options, key="w_ym_pick", on_change=on_pick,
                        format_func=shown_pick,
