@@ -125,10 +125,26 @@ def live_view() -> None:
            partial(on_player_request, last))
 
 
+def head_readout(out: np.ndarray, vocab: tuple[str, ...] | None) -> str:
+    """An uploaded head's outputs at one step: the top 3 tokens (softmax) when they are the
+    vocabulary's, else the raw outputs (the first 8)."""
+    if vocab is not None and len(vocab) == out.shape[0]:
+        p = np.exp(out - out.max())
+        p /= p.sum()
+        top = np.argsort(p)[::-1][:3]
+        return "Model predicts: " + ", ".join(f"**{plain(repr(vocab[k]), 24)}** {p[k]:.0%}"
+                                              for k in top)
+    more = f", … ({out.shape[0]:,} outputs)" if out.shape[0] > 8 else ""
+    return "Model output: " + ", ".join(f"{v:.3f}" for v in out[:8]) + more
+
+
 def show_prediction(step: int) -> None:
     """What the trained model's readout says at this step, beside the task's target."""
     pred = loaded.prediction()
-    if pred is None or loaded.model.trained is None:
+    if pred is None:
+        return
+    if loaded.model.trained is None:            # an uploaded head: its own vocabulary
+        st.markdown(head_readout(pred[step], loaded.model.vocab))
         return
     task = TASKS[loaded.model.trained.task]
     target = seq.meta.get("target") if ss["seq_source"] == "example" else None

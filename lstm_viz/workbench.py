@@ -91,10 +91,18 @@ class Model:
     trained: TrainedModel | None = None        # shipped or trained in the app: task, head, meta
     vocab: tuple[str, ...] | None = None
     notices: list[str] = field(default_factory=list)
+    embedding: np.ndarray | None = None        # (V, input_size): token ids -> inputs (uploads)
+    head: tuple[np.ndarray, np.ndarray | None] | None = None   # (W, b) reading the output
+    uploaded: bool = False                     # from a user's file: only its session has it
 
     @property
     def variant(self) -> str:
         return self.recurrent.variant
+
+    @property
+    def short_hash(self) -> str:
+        """The first 8 hex digits of the key's hash (the URL's ``h=``)."""
+        return self.key.rsplit(":", 1)[-1][:8]
 
 
 def has_shipped(task: str, variant: str) -> bool:
@@ -143,6 +151,42 @@ def model_from_state(state: dict[str, np.ndarray], config: dict[str, Any], label
     return Model(rec, label, "user:" + model_key(rec))
 
 
+def model_from_file(mf: Any, label: str) -> Model:
+    """A user's model from a ``ModelFile`` (``read_model``): its recurrent module, the embedding
+    that feeds it, the head that reads it and the vocabulary, all in its key."""
+    rec = mf.recurrent
+    w, b = mf.head if mf.head is not None else (None, None)
+    vocab = tuple(mf.vocab) if mf.vocab is not None else None
+    extra = [("embedding", mf.embedding), ("head W", w), ("head b", b), ("vocab", vocab)]
+    key = "user:" + model_key(rec, *(x for pair in extra for x in pair))
+    return Model(rec, label, key, vocab=vocab, embedding=mf.embedding, head=mf.head,
+                 uploaded=True)
+
+
+def token_ids(model: Model, sequence: Sequence) -> np.ndarray | None:
+    """The sequence's token ids when the model's embedding reads them (else None)."""
+    ids = sequence.meta.get("token_ids")
+    if model.embedding is None or ids is None:
+        return None
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.shape[0] != sequence.length or not np.issubdtype(ids.dtype,
+                                                                            np.integer):
+        return None
+    return ids
+
+
+def input_size_of(model: Model, sequence: Sequence) -> int:
+    """The features per step that ``run`` feeds the model for this sequence."""
+    ids = token_ids(model, sequence)
+    return int(model.embedding.shape[1]) if ids is not None else sequence.n_features
+
+
+def fits(model: Model, sequence: Sequence) -> bool:
+    """True when the model can read this sequence (its values, or its tokens through the
+    embedding)."""
+    return input_size_of(model, sequence) == model.recurrent.input_size
+
+
 @dataclass
 class Loaded:
     """A sequence through a model: what the pages show."""
@@ -150,6 +194,7 @@ class Loaded:
     sequence: Sequence
     model: Model
     trace: Trace
+    mismatch: str | None = None     # the sequence asked for did not fit the model: why, the fix
 
     @property
     def recurrent(self) -> Recurrent:
@@ -158,6 +203,11 @@ class Loaded:
     @property
     def length(self) -> int:
         return self.sequence.length
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """What the recurrent module read (``workbench.inputs``)."""
+        return inputs(self.model, self.sequence)
 
     def units(self, name: str = "h") -> int:
         return int(self.trace.get(name).shape[2])
@@ -172,11 +222,20 @@ class Loaded:
         return {n: self.trace.get(n, layer, direction)[:, 0] for n in names if n in avail}
 
     def prediction(self) -> np.ndarray | None:
-        """The head's output per step (T, outputs), when the model has a head."""
+        """The head's output per step (T, outputs), when the model has a head (a shipped or
+        trained one's, or an uploaded file's ``(W, b)``)."""
         tm = self.model.trained
-        if tm is None or tm.head_weight.shape[1] != self.trace.output.shape[-1]:
+        if tm is not None:
+            if tm.head_weight.shape[1] != self.trace.output.shape[-1]:
+                return None
+            return tm.readout(self.trace.output)
+        if self.model.head is None:
             return None
-        return tm.readout(self.trace.output)
+        w, b = self.model.head
+        if w.shape[1] != self.trace.output.shape[-1]:
+            return None
+        out = np.asarray(self.trace.output, dtype=np.float32) @ np.asarray(w, np.float32).T
+        return out if b is None else out + np.asarray(b, np.float32)
 
 
 MAX_TRACE_BYTES = 1024**3   # one trace: 100,000 steps at hidden 128 take about 0.45 GB
@@ -195,14 +254,31 @@ def check_trace_size(model: Model, sequence: Sequence) -> None:
 
 
 def trace_key(model: Model, sequence: Sequence) -> tuple[str, str, str]:
-    """The cache key of ``run(model, sequence)``: the model's key and the sequence's values."""
-    return ("trace", model.key, sequence_key(sequence))
+    """The cache key of ``run(model, sequence)``: the model's key and what it is fed (the
+    sequence's values, or its token ids when the model's embedding reads them)."""
+    ids = token_ids(model, sequence)
+    fed = sequence_key(sequence) if ids is None else "ids:" + array_digest(ids)
+    return ("trace", model.key, fed)
 
 
 def run(model: Model, sequence: Sequence) -> Trace:
-    """The trace of one sequence (unbatched) through the model."""
+    """The trace of one sequence (unbatched) through the model: its values, or, when the model
+    has an embedding and the sequence token ids (``meta["token_ids"]``), their embedding rows."""
     check_trace_size(model, sequence)
-    return model.recurrent.trace(sequence.values)
+    return model.recurrent.trace(inputs(model, sequence))
+
+
+def inputs(model: Model, sequence: Sequence) -> np.ndarray:
+    """What the recurrent module reads: the embedding rows of the sequence's token ids when the
+    model has an embedding and the sequence token ids, else the sequence's values."""
+    ids = token_ids(model, sequence)
+    if ids is None:
+        return sequence.values
+    if ids.min(initial=0) < 0 or ids.max(initial=0) >= model.embedding.shape[0]:
+        raise InputError(f"The sequence's token ids reach {int(ids.max())}, past the model's "
+                         f"{model.embedding.shape[0]:,} embeddings: tokenise the text with the "
+                         "model's own vocabulary.")
+    return model.embedding[ids]
 
 
 def example_sequence(task: str, seed: int = 0, length: int | None = None) -> Sequence:

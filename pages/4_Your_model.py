@@ -1,4 +1,4 @@
-"""Your model: upload an nn.LSTM state_dict, see what was inferred, hand it to the other pages."""
+"""Your model: upload a model file, see what it holds, hand it to the other pages."""
 
 from __future__ import annotations
 
@@ -11,32 +11,36 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.core import TABLE, TITLES
-from lstm_viz.files import loaders
-from lstm_viz.files.loaders import fitting_variants
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
-from lstm_viz.ui.failures import report, shown_as_message
+from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
-from lstm_viz.ui.state import bind, set_value
-from lstm_viz.workbench import Model, model_from_state, torch_call
-
-MODEL_TYPES = ["pt", "pth", "safetensors", "npz"]
-CONFIG_ROWS = ("variant", "input_size", "hidden_size", "num_layers", "bidirectional",
-               "proj_size", "bias")
+from lstm_viz.ui.your_model_view import (
+    MODEL_TYPES,
+    build,
+    config_table,
+    extras_lines,
+    inspect,
+    on_pick,
+    on_upload,
+    on_variant,
+    pick_options,
+    shown_pick,
+    tensors_table,
+)
+from lstm_viz.workbench import Model, fits, torch_call
 
 SAVE_HOWTO = '''\
 import torch
 
-# only the recurrent module's weights:
-torch.save(lstm.state_dict(), "lstm.pt")
-
-# inside a bigger model, just its LSTM:
-torch.save(model.lstm.state_dict(), "lstm.pt")
+# a state_dict, a checkpoint or the whole model:
+torch.save(model.state_dict(), "model.pt")
+torch.save({"tokens": chars, "state_dict": model.state_dict()}, "char_rnn.net")
 
 # or without pickle at all:
 from safetensors.torch import save_file
-save_file(lstm.state_dict(), "lstm.safetensors")
+save_file(model.state_dict(), "model.safetensors")
 '''
 
 loaded = page("Your model")
@@ -66,54 +70,22 @@ def current_sequence(loaded_seq: Sequence) -> Sequence:
     return loaded_seq
 
 
-# -- callbacks ----------------------------------------------------------------------------------
-
-def read_model_file(name: str, data: bytes) -> None:
-    """Parse an uploaded weights file into the page's state; on a problem keep what was there."""
-    try:
-        state = loaders.load_state_dict_file(name, data)
-    except Exception as exc:               # InputError names the file already; MemoryError too
-        ss["ym_error"] = report(exc, "reading the weights file")     # escaped for markdown
-        return
-    try:
-        inferred, fits = fitting_variants(state)
-    except Exception as exc:
-        ss["ym_error"] = f"'{plain(name, 60)}': {report(exc, 'reading the weights file')}"
-        return
-    ss["ym_error"] = None
-    ss["ym_file"] = {"name": name, "state": state, "inferred": inferred, "fits": fits}
-    ss["ym_variant"] = inferred
-
-
-def on_upload() -> None:
-    file = ss.get("w_ym_upload")
-    if file is not None:
-        read_model_file(file.name, file.getvalue())
-
-
-def inspect(model: Model) -> None:
-    """Hand the model to every page: it becomes the sidebar's "yours" model."""
-    ss["custom_model"] = model
-    ss["playing"] = False
-    set_value("model_kind", "custom")
-
-
 # -- the page ------------------------------------------------------------------------------------
 
 st.title("Your model")
-st.markdown("### Bring your own `torch.nn.LSTM`")
+st.markdown("### Bring your own recurrent model")
 st.markdown(
-    "Save the **state_dict of the recurrent module only** (not the whole model: a pickled "
-    "module is refused, because loading it could run code). `.pt` / `.pth` files are read with "
-    "`torch.load(..., weights_only=True)`; `.safetensors` and `.npz` "
-    "(`np.savez(\"lstm.npz\", **arrays)`) work too. GRU and RNN state_dicts and the LSTM "
-    "variants of this app load the same way.")
+    "Upload a **PyTorch** file (`.pt .pth .bin .ckpt .net`: a state_dict, a training "
+    "checkpoint, a whole saved model, a char-RNN with its tokens), **safetensors**, **npz**, "
+    "**Keras** (`.keras .h5`) or **ONNX** (`.onnx`). Nothing in the file is run: whole saved "
+    "models are read by a restricted unpickler. The page lists every tensor and what it is used "
+    "for: the recurrent module, the embedding that feeds it, the head that reads it.")
 left, right = st.columns([1, 1], gap="large")
 with left:
-    st.code(SAVE_HOWTO, language="python")
+    st.code(SAVE_HOWTO, language="python", wrap_lines=True)
 with right:
-    st.file_uploader("Your weights (.pt, .pth, .safetensors or .npz)", type=MODEL_TYPES,
-                     key="w_ym_upload", on_change=on_upload)
+    st.file_uploader("Your model file (" + ", ".join("." + t for t in MODEL_TYPES) + ")",
+                     type=MODEL_TYPES, key="w_ym_upload", on_change=on_upload)
     st.markdown("No model at hand? Try the flow with a small one:")
     st.download_button("Download an example state_dict", data=example_state_dict,
                        file_name="lstm_example.pt", mime="application/octet-stream",
@@ -134,63 +106,76 @@ if ss.get("ym_error"):
     if kept:
         st.caption("Nothing was lost: " + "; ".join(kept) + ".")
 if data is None:
-    st.info("No file yet: upload your weights (or the example) to see what they hold.")
+    st.info("No file yet: upload your model (or the example) to see what it holds.")
     st.stop()
 
-# -- what was inferred ----------------------------------------------------------------------------
+# -- what this file holds -------------------------------------------------------------------------
+mf = data["mf"]
 st.subheader(f"What {plain(data['name'], 60)} holds")
-fits: list[str] = data["fits"]
-if ss.get("ym_variant") not in fits:
-    ss["ym_variant"] = data["inferred"]
-pick, note = st.columns([1, 1], gap="large")
-pick.selectbox("Variant", fits, **bind("ym_variant"),
-               format_func=lambda v: f"{v} · {TITLES[v]}"
-               + (" (inferred)" if v == data["inferred"] else ""),
-               help="Only the variants these tensor shapes fit. The file cannot tell them "
-                    "apart: pick the one your model is.")
-if len(fits) > 1:
-    note.caption("These shapes fit " + ", ".join(fits) + ": same tensor names, same shapes, so "
-                 "the file cannot say which one it is. The inferred one is the torch module "
-                 "with these shapes; pick another if your model is one of the variants.")
+options = pick_options(mf)
+fit_list: list[str] = mf.variants or [mf.recurrent.variant]
+if ss.get("ym_variant") not in fit_list:
+    ss["ym_variant"] = fit_list[0]
+pick_col, variant_col = st.columns([1, 1], gap="large")
+if len(options) <= 1:                  # one module: the variant picker takes the first column
+    variant_col = pick_col
+else:
+    ss["w_ym_pick"] = mf.picked
+    pick_col.selectbox("Recurrent module", options, key="w_ym_pick", on_change=on_pick,
+                       format_func=shown_pick,
+                       help="The file holds several recurrent modules: pick the one to show "
+                            "(or a stack of modules that chain).")
+ss["w_ym_variant"] = ss["ym_variant"]
+variant_col.selectbox("Variant", fit_list, key="w_ym_variant", on_change=on_variant,
+                      format_func=lambda v: f"{v} · {TITLES[v]}"
+                      + (" (inferred)" if v == fit_list[0] else ""),
+                      help="Only the variants these tensor shapes fit. The file cannot tell "
+                           "them apart: pick the one your model is.")
+if len(fit_list) > 1:
+    variant_col.caption("These shapes fit " + ", ".join(fit_list) + ": same tensor names, same "
+                        "shapes, so the file cannot say which one it is. Pick another if your "
+                        "model is one of the variants.")
 
 with shown_as_message("building a model from these weights"):     # one sentence, then stop
-    config = loaders.infer_config(data["state"], ss["ym_variant"])
-    label = (f"yours: {data['name']} ({config['variant']}, {config['hidden_size']} units"
-             f"{', ' + str(config['num_layers']) + ' layers' if config['num_layers'] > 1 else ''})")
-    model = model_from_state(data["state"], config, label)
+    model = build(data["name"], mf, ss["ym_variant"])
 
 c1, c2 = st.columns([2, 3])
 with c1:
     st.markdown("**Configuration**")
-    st.table({"setting": list(CONFIG_ROWS),
-              "value": [str(config.get(k, "")) for k in CONFIG_ROWS]}, hide_index=True)
+    st.table(config_table(model.recurrent), hide_index=True)
+    for line in extras_lines(model):
+        st.markdown(line)
 with c2:
-    st.markdown("**Tensors**")
-    st.table({"tensor": list(data["state"]),   # known torch names only (else no variant fits)
-              "shape": [" × ".join(map(str, v.shape)) for v in data["state"].values()],
-              "dtype": [str(v.dtype) for v in data["state"].values()],
-              "values": [f"{v.size:,}" for v in data["state"].values()]}, hide_index=True)
-
-st.markdown("The call that builds this model in torch:")
-st.code(torch_call(model.recurrent, batch_first=False), language="python")
-if TABLE[config["variant"]].torch_class is None:
+    st.markdown(f"**Every tensor ({len(mf.tensors):,}) and its use**")
+    if len(mf.tensors) <= 300:
+        st.table(tensors_table(mf), hide_index=True)
+    else:                          # a big checkpoint: a scrolling table
+        st.dataframe(tensors_table(mf), hide_index=True, width="stretch", height=400)
+st.markdown("**What was found**")
+st.markdown("\n".join(f"- {plain(note, 400)}" for note in mf.notes))
+st.markdown("The call that builds this recurrent module in torch:")
+st.code(torch_call(model.recurrent), language="python")
+if TABLE[model.variant].torch_class is None:
     st.caption("`make_torch_model` is in `lstm_viz.torchref.reference`: torch has no module "
                "for this variant, so the app ships a reference one.")
 
 # -- does it fit the sequence? -------------------------------------------------------------------
 seq = current_sequence(loaded.sequence)
 need = model.recurrent.input_size
-if seq.n_features == need:
-    st.success(f"It reads {need} feature{'s' if need != 1 else ''} per step, like the current "
-               f"sequence ({plain(seq.name, 60)}, {seq.length:,} steps).")
+if fits(model, seq):
+    how = "tokens through its embedding" if seq.meta.get("token_ids") is not None and (
+        model.embedding is not None) else f"{need} feature{'s' if need != 1 else ''} per step"
+    st.success(f"It reads {how}, like the current sequence ({plain(seq.name, 60)}, "
+               f"{seq.length:,} steps).")
 else:
     tasks = [t.name for t in TASKS.values() if t.input_size == need]
+    text = (" or type text in the sidebar (Sequence), tokenised with the model's vocabulary"
+            if model.vocab is not None else "")
     st.warning(
         f"This model reads **{need}** feature{'s' if need != 1 else ''} per step, but the current "
         f"sequence ({plain(seq.name, 60)}) has {seq.n_features}. To run it, upload a sequence "
-        f"with {need} "
-        f"column{'s' if need != 1 else ''} in the sidebar (Sequence → my file: a CSV with {need} "
-        f"columns, or a .npy of shape (T, {need}))"
+        f"with {need} column{'s' if need != 1 else ''} in the sidebar (Sequence → my file: a CSV "
+        f"with {need} columns, or a .npy of shape (T, {need})){text}"
         + (f", or pick a task with {need} features: {', '.join(tasks)}." if tasks else "."))
 
 # -- hand it over --------------------------------------------------------------------------------

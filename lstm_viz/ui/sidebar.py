@@ -8,7 +8,6 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from lstm_viz.core import TABLE, VARIANTS, Trace
-from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
 from lstm_viz.files.read_sequence import read_sequence
 from lstm_viz.files.sequence import Sequence
@@ -21,6 +20,7 @@ from lstm_viz.workbench import (
     build_model,
     check_trace_size,
     example_sequence,
+    fits,
     run,
     torch_call,
     trace_key,
@@ -276,6 +276,29 @@ def _view_section(loaded: Loaded) -> None:
               help="Larger fonts, thicker lines, higher contrast: for a room.")
 
 
+def _fallback(seq: Sequence, model: Model) -> tuple[Sequence, Model, str]:
+    """A sequence and a model that disagree in input size: the task example with the same model
+    when it fits, else the task's trained model (under its own name); and the one sentence that
+    says so, with the fix (the main page shows it)."""
+    ss = st.session_state
+    need = model.recurrent.input_size
+    fix = [f"pick {need} column{'s' if need != 1 else ''} of your file"]
+    if model.vocab is not None:
+        fix.append("type text tokenised with the model's vocabulary")
+    fix.append("load a task example that fits")
+    example = _example()
+    if fits(model, example):
+        shown = "the task example"
+    else:
+        model = build_model(ModelChoice("trained", ss["task"], "vanilla"), example.n_features)
+        shown = f"the task example with {plain(model.label, 120)}"
+    has = f"{seq.n_features} feature{'s' if seq.n_features != 1 else ''}"
+    text = (f"The model reads {need} feature{'s' if need != 1 else ''} per step but the sequence "
+            f"{plain(seq.name, 60)} has {has}: {', '.join(fix[:-1])} or {fix[-1]} "
+            f"(Sequence in the sidebar); showing {shown} meanwhile.")
+    return example, model, text
+
+
 def navigation() -> None:
     """Links to the pages, with readable names (Streamlit would name the first one "app")."""
     for path, label in PAGES:
@@ -299,15 +322,9 @@ def sidebar() -> Loaded:
         except Exception as exc:     # a model that cannot be built: the trained one stands in
             st.error(f"{report(exc, 'building the model')} Showing the trained model instead.")
             model = build_model(ModelChoice("trained", ss["task"], "vanilla"), seq.n_features)
-        if seq.n_features != model.recurrent.input_size and not (
-                _has_embedding(model) and "token_ids" in seq.meta):   # embedding[token_ids]
-            try:
-                loaders.check_features(seq, model.recurrent.input_size)
-            except InputError as exc:
-                st.error(f"{plain(str(exc), 300)} Showing the task example instead.")
-            seq = _example()
-            if seq.n_features != model.recurrent.input_size:   # a custom model of another task
-                model = build_model(ModelChoice("fresh", ss["task"], "vanilla"), seq.n_features)
+        mismatch = None
+        if not fits(model, seq):
+            seq, model, mismatch = _fallback(seq, model)
         trace, problem = attempt("tracing the sequence", lambda: cached_trace(model, seq),
                                  lambda: None)
         if problem is not None:
@@ -321,9 +338,10 @@ def sidebar() -> Loaded:
                 trace = cached_trace(model, seq)
             except Exception as exc:
                 fail(exc, "tracing the task example")
-        loaded = Loaded(seq, model, trace)
+        loaded = Loaded(seq, model, trace, mismatch=mismatch)
         _view_section(loaded)
     clamp("step", seq.length - 1)
+    ss["_shown_model"] = model          # the URL says what is shown (model=upload for yours)
     sync_url(force=True)
     show_notices()
     mark_full_run()
@@ -334,6 +352,8 @@ def page(title: str) -> Loaded:
     """Set up a page: config, the sidebar, the projector styling. Call first on every page."""
     st.set_page_config(page_title=f"{title} · lstm-viz", layout="wide")
     loaded = sidebar()
+    if loaded.mismatch:             # every page says when it shows something else than asked
+        st.warning(loaded.mismatch)
     if st.session_state.get("projector"):
         st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
                 ".stMainBlockContainer h1{font-size:3rem}</style>")

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
 
 # The URL contract of DESIGN.md: these names, absent = default.
 URL_KEYS = ("task", "variant", "step", "unit", "layer", "direction", "projector")
+# An uploaded model is in the URL as model=upload&h=<8 hex of its key>, not as a variant.
+UPLOAD_LINK = ("This link shows an uploaded model, which only its session has: upload the file "
+               "on Your model. Showing the task's model meanwhile.")
 _INT_KEYS = ("step", "unit", "layer", "direction")
 
 
@@ -85,6 +88,9 @@ def init_state() -> None:
                            f"here; using {DEFAULTS[name]!r} instead.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
+    if st.query_params.get("model") == "upload":    # a fresh session has no upload: say so
+        notices.append(UPLOAD_LINK)
+        ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving
         ss["playing"] = True
     ss["notices"] = notices
@@ -100,8 +106,13 @@ def sync_url(force: bool = False) -> None:
     """
     ss = st.session_state
     want = {}
+    shown = ss.get("_shown_model")             # the model the last sidebar run showed
+    uploaded = shown is not None and getattr(shown, "uploaded", False)
     for name in URL_KEYS:
         value = ss.get(name, DEFAULTS[name])
+        if name == "variant" and uploaded:       # never stands for an uploaded model
+            want["model"], want["h"] = "upload", shown.short_hash
+            continue
         if name in ("task", "variant", "step", "unit") or value != DEFAULTS[name]:
             want[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     if force or {k: st.query_params.get(k) for k in want} != want or (

@@ -20,7 +20,7 @@ import streamlit as st
 
 from lstm_viz.core import Recurrent, Trace
 from lstm_viz.torchref.check import CHECK_STEPS, TorchMatch, trace_match
-from lstm_viz.workbench import Loaded, model_key, sequence_key
+from lstm_viz.workbench import Loaded, model_key, trace_key
 
 
 def weights_key(rec: Recurrent) -> str:
@@ -36,7 +36,8 @@ def badge_keys(loaded: Loaded) -> tuple[str, str]:
     (``ui.sidebar``); the weights' own hash is added so that two models can never share a
     result, whatever their keys.
     """
-    return f"{loaded.model.key}|{weights_key(loaded.recurrent)}", sequence_key(loaded.sequence)
+    return (f"{loaded.model.key}|{weights_key(loaded.recurrent)}",
+            trace_key(loaded.model, loaded.sequence)[2])   # what it read: values or token ids
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -82,7 +83,7 @@ def torch_badge(loaded: Loaded) -> None:
     """One line under a figure: does this trace match torch on the same weights and input?"""
     with st.spinner("Checking against torch…", show_time=False):
         match = cached_match(*badge_keys(loaded), CHECK_STEPS, loaded.recurrent, loaded.trace,
-                             loaded.sequence.values)
+                             loaded.inputs)
     kind, text = badge_text(match)
     if kind == "warning":
         st.warning(text)
