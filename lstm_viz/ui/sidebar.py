@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from lstm_viz.core import TABLE, VARIANTS, Trace
+from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
 from lstm_viz.files.read_sequence import read_sequence
 from lstm_viz.files.sequence import Sequence

@@ -136,7 +136,9 @@ def test_memory_error_building_your_model_keeps_the_file(monkeypatch):
     at = app_test("pages/4_Your_model.py").run()
     buf = io.BytesIO()
     torch.save(nn.LSTM(2, 4).state_dict(), buf)
-    monkeypatch.setattr(lstm_viz.workbench, "model_from_state",
+    import lstm_viz.ui.your_model_view as view  # where the page builds the model
+
+    monkeypatch.setattr(view, "model_from_file",
                         lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
     at.file_uploader(key="w_ym_upload").set_value(("lstm.pt", buf.getvalue(),
                                                    "application/octet-stream")).run()
