@@ -18,7 +18,7 @@ from lstm_viz.plots import style
 from lstm_viz.plots.analysis import gradient_flow as gradient_flow_figure
 from lstm_viz.training.tasks import Task
 from lstm_viz.ui.trace_cache import RESULTS
-from lstm_viz.workbench import Model, sequence_key, targets_key
+from lstm_viz.workbench import Model, inputs, sequence_key, targets_key
 
 # The torch modules compared, by their class name: LSTM, GRU and RNN (the table's order).
 COMPARED: dict[str, str] = {row.torch_class: name for name, row in TABLE.items()
@@ -79,7 +79,7 @@ def own_flow(model: Model, seq: Sequence, target: int, layer: int, direction: in
            klass if head is not None else None)
     with st.spinner("Back-propagating through the loaded model…"):
         return RESULTS.get(key, lambda: gradient_flow(
-            model.recurrent, seq.values, target, layer, direction, head_weight=head,
+            model.recurrent, inputs(model, seq), target, layer, direction, head_weight=head,
             target_class=klass if head is not None else None))
 
 
@@ -87,7 +87,10 @@ def first_steps(seq: Sequence, limit: int = MAX_OWN_STEPS) -> Sequence:
     """The sequence, cut to its first ``limit`` steps when it is longer (an upload can be long)."""
     if seq.length <= limit:
         return seq
-    return replace(seq, values=seq.values[:limit],
+    meta = dict(seq.meta)
+    if "token_ids" in meta:                           # what an embedding reads: cut it too
+        meta["token_ids"] = meta["token_ids"][:limit]
+    return replace(seq, values=seq.values[:limit], meta=meta,
                    labels=seq.labels[:limit] if seq.labels else None)
 
 
