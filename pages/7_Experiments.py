@@ -103,11 +103,11 @@ with shown_as_message("ranking the units", stop=False):
         "damage (mean)": by_mean.damage[top], "damage (0)": by_zero.damage[top]}),
         hide_index=True, key="exp_rank_table")
     pick_col, go_col = st.columns([2, 1], vertical_alignment="bottom")
-    picked = pick_col.selectbox("Unit", [int(u) for u in by_mean.ranking], key="exp_rank_unit",
+    pick_col.selectbox("Unit", [int(u) for u in by_mean.ranking], key="exp_rank_unit",
                                 format_func=lambda u: f"unit {u} (damage "
                                                       f"{by_mean.damage[u]:.3g})")
     go_col.button("Open in Surgery", key="exp_rank_open", on_click=open_in_surgery,
-                  args=(rank_q, picked), type="primary",
+                  type="primary",
                   help="Hold this unit at its mean over the whole sequence, above.")
 
 # -- 3. attribution -----------------------------------------------------------------------------

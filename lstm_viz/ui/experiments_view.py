@@ -134,9 +134,12 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
     return holds
 
 
-def open_in_surgery(quantity: str, unit: int, value: str = "mean") -> None:
-    """``on_click``: hold one unit (from Rank units) in Surgery."""
-    set_value("ablate", format_ablate([Hold(quantity, (int(unit),), value, None)]))
+def open_in_surgery() -> None:
+    """``on_click``: hold the unit picked in Rank units at its mean in Surgery (read from the
+    widgets when clicked, so a pick and a click in one run agree)."""
+    ss = st.session_state
+    hold = Hold(ss["exp_rank_q"], (int(ss["exp_rank_unit"]),), "mean", None)
+    set_value("ablate", format_ablate([hold]))
 
 
 def ranked(loaded: Loaded, quantity: str, value: str, layer: int, direction: int) -> Ablation:
@@ -231,7 +234,7 @@ def edit_controls(loaded: Loaded) -> tuple[np.ndarray, int, str]:
                                  key="exp_edit_feature")
     old = float(x[step, feature])
     new = value_col.number_input(f"New value (now {old:.3f})", value=round(old + 1.0, 3),
-                                 key="exp_edit_value", format="%.3f")
+                                 key=f"exp_edit_value_{step}_{feature}", format="%.3f")
     return edited(x, step, value=float(new), feature=int(feature)), step, \
         f"step {step}: {names[feature]} {old:.3f} → {float(new):.3f}"
 

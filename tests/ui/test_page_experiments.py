@@ -1,0 +1,144 @@
+"""AppTest of the Experiments page: each section runs, shows the right numbers, and a bad link
+or setting is one sentence, never an exception."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from conftest import click, no_exception, open_page
+
+from lstm_viz.analysis import attribute
+from lstm_viz.analysis.experiments import counterfactual, edited
+from lstm_viz.analysis.surgery import ablate_each_unit
+from lstm_viz.core import Intervention
+from lstm_viz.workbench import ModelChoice, build_model, example_sequence
+
+PAGE = "pages/7_Experiments.py"
+
+
+def shipped(task: str, variant: str = "vanilla"):
+    seq = example_sequence(task)
+    model = build_model(ModelChoice("trained", task, variant, 16, 1, False, 0),
+                        seq.values.shape[1])
+    return seq, model
+
+
+def chart(at, key: str) -> dict:
+    [found] = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)
+               or key in c.proto.id]
+    return json.loads(found.proto.spec)
+
+
+def array(z) -> np.ndarray:
+    if isinstance(z, dict):
+        flat = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).astype(float)
+        if "shape" not in z:
+            return flat
+        return flat.reshape(tuple(int(s) for s in str(z["shape"]).split(",")))
+    return np.asarray(z, dtype=float)
+
+
+def texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def brackets():
+    return open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:all"})
+
+
+def test_surgery_after_is_the_core_trace(brackets):
+    seq, model = shipped("brackets")
+    rec = model.recurrent
+    plain = rec.trace(seq.values)
+    mean = plain.get("c")[:, 0, [4]].mean(axis=0)
+    ref = rec.trace(seq.values, interventions=[Intervention("c", [4], mean)])
+    data = chart(brackets, "exp_surgery")["data"]
+    np.testing.assert_allclose(array(data[0]["z"]), plain.get("c")[:, 0].T, rtol=1e-6)
+    np.testing.assert_allclose(array(data[1]["z"]), ref.get("c")[:, 0].T, rtol=1e-6)
+    held = data[3]
+    assert set(array(held["y"]).astype(int).tolist()) == {4} and len(array(held["x"])) == 40
+    after = model.trained.readout(ref.output)
+    before = model.trained.readout(plain.output)
+    assert f"{np.abs(after - before).max():.3g}" in texts(brackets)
+    assert brackets.query_params["ablate"] == ["c:4:mean:all"] or \
+        brackets.query_params["ablate"] == "c:4:mean:all"
+
+
+def test_rank_units_and_open_in_surgery(brackets):
+    seq, model = shipped("brackets")
+    abl = ablate_each_unit(model.recurrent, seq.values, "c", "mean")
+    table = brackets.dataframe[0].value
+    assert table["unit"].tolist() == abl.ranking[:5].tolist()
+    np.testing.assert_allclose(table["damage (mean)"], abl.damage[abl.ranking[:5]], rtol=1e-6)
+    brackets.selectbox(key="exp_rank_unit").set_value(int(abl.ranking[2]))
+    at = click(brackets, "Open in Surgery")
+    assert at.session_state["ablate"] == f"c:{int(abl.ranking[2])}:mean:all"
+    assert f"c of unit {int(abl.ranking[2])} held at its mean" in texts(at)
+
+
+def test_attribution_from_the_link():
+    at = open_page(PAGE, query={"task": "brackets", "attr": "integrated_gradients:20"})
+    seq, model = shipped("brackets")
+    text = texts(at)
+    assert "at step 20" in text
+    pred = model.trained.readout(model.recurrent.trace(seq.values).output)
+    w = model.trained.head_weight[int(np.argmax(pred[20]))].astype(np.float64)
+    ig = attribute(model.recurrent, seq.values, 20, w, "integrated_gradients")
+    assert f"Σ attributions = {ig.sum():.4f}" in text
+    strip = chart(at, "exp_attr")["data"][0]
+    np.testing.assert_allclose(array(strip["z"])[0], ig.sum(axis=1), rtol=1e-4, atol=1e-7)
+    assert strip["text"][0][0] == seq.labels[0]          # characters over the strip
+
+
+def test_counterfactual_numbers(brackets):
+    seq, model = shipped("brackets")
+    x2 = edited(seq.values, 0, one_hot=1)
+    cf = counterfactual(model.recurrent, seq.values, x2, 0)
+    assert f"max |Δc| = {cf.largest()['c']:.3g}" in "\n".join(c.value for c in brackets.caption)
+    assert "step 0: '(' → ')'" in texts(brackets)
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"task": "brackets", "ablate": "c:99:mean:all"}, "does not exist"),
+    ({"task": "brackets", "ablate": "c:1:0:30-10"}, "is not valid here"),
+    ({"task": "brackets", "ablate": "**x**:1"}, "is not valid here"),
+    ({"task": "brackets", "attr": "nope:3"}, "is not valid here"),
+    ({"task": "brackets", "attr": "gradient:400"}, "past the end"),
+])
+def test_bad_links_fall_back_with_a_notice(query, words):
+    at = open_page(PAGE, query=query)
+    assert any(words in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.error
+    assert "held at its mean over every step" in texts(at)
+
+
+def test_no_unit_is_one_sentence(brackets):
+    brackets.multiselect(key="exp_units").set_value([])
+    brackets.run()
+    no_exception(brackets)
+    assert [e.value for e in brackets.error] == ["Pick at least one unit to hold."]
+
+
+@pytest.mark.parametrize("task, variant", [("sine", "gru"), ("adding", "rnn"),
+                                           ("remember", "cifg")])
+def test_other_tasks_and_variants(task, variant):
+    at = open_page(PAGE, query={"task": task, "variant": variant})
+    assert not at.error, [e.value for e in at.error]
+    assert re.search(r"held at its mean over every step", texts(at))
+    assert "**Completeness**" in texts(at)
+
+
+def test_value_edit_and_number_hold():
+    at = open_page(PAGE, query={"task": "sine", "ablate": "h:1,2:0.25:10-20"})
+    seq, model = shipped("sine")
+    assert "h of units 1, 2 held at 0.25 over steps 10–20" in texts(at)
+    at.number_input(key="exp_edit_step").set_value(5).run()
+    no_exception(at)
+    x2 = edited(seq.values, 5, value=round(float(seq.values[5, 0]) + 1.0, 3), feature=0)
+    cf = counterfactual(model.recurrent, seq.values, x2, 5)
+    assert f"max |Δh| = {cf.largest()['h']:.3g}" in "\n".join(c.value for c in at.caption)
