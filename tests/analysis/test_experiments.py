@@ -125,3 +125,29 @@ def test_presets_read():
     for p in EXPERIMENT_PRESETS:
         parse_ablate(p.params["ablate"])
         assert p.url().startswith("/Experiments?task=")
+
+
+def _shipped(task: str):
+    from lstm_viz.workbench import ModelChoice, build_model, example_sequence
+    seq = example_sequence(task)
+    model = build_model(ModelChoice("trained", task, "vanilla"), seq.values.shape[1])
+    return seq, model.recurrent, model.trained
+
+
+def test_presets_do_what_they_say():
+    by_name = {p.params["ablate"]: p for p in EXPERIMENT_PRESETS}
+    assert {"c:4:mean:all", "i:0,1,2,3,4,5,6,7:0:all"} <= set(by_name)
+    seq, rec, head = _shipped("brackets")
+    depth = np.cumsum([1 if c == "(" else -1 for c in seq.labels])
+    before = head.readout(rec.trace(seq.values).output)[:, 0]
+    assert (np.round(before) == depth).mean() == 1.0
+    lost = surgery(rec, seq.values, parse_ablate("c:4:mean:all"))
+    assert (np.round(head.readout(lost.trace.output)[:, 0]) == depth).mean() < 0.85
+    closed = surgery(rec, seq.values, parse_ablate("i:0,1,2,3,4,5,6,7:0:all"))
+    assert np.abs(closed.after["c"]).max() == 0                    # nothing is written
+    assert np.ptp(head.readout(closed.trace.output)) < 1e-6        # a flat prediction
+    [fade] = [p for p in EXPERIMENT_PRESETS if p.params["task"] == "remember"]
+    seq, rec, head = _shipped("remember")
+    plain = head.readout(rec.trace(seq.values).output)[-1].argmax()
+    faded = surgery(rec, seq.values, parse_ablate(fade.params["ablate"]))
+    assert head.readout(faded.trace.output)[-1].argmax() != plain  # the answer is lost
