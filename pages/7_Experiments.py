@@ -12,7 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis import ATTRIBUTION_METHODS
-from lstm_viz.analysis.experiments import SETTLED, counterfactual, surgery
+from lstm_viz.analysis.experiments import (
+    SETTLED,
+    correlations,
+    counterfactual,
+    signals,
+    surgery,
+)
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
@@ -182,3 +188,23 @@ else:
         st.plotly_chart(conn_fig, key="exp_conn", width="stretch",
                         config={"displayModeBar": False})
         figure_downloads(conn_fig, "connectivity", key="exp_conn_export")
+
+# -- 6. track a signal --------------------------------------------------------------------------
+st.header("Track a signal: which unit follows it?")
+found_signals = signals(seq.values, seq.feature_names, labels)
+sig_col, q_col = st.columns([2, 1])
+signal = sig_col.selectbox("Signal", list(found_signals), key="exp_sig")
+tracked = [n for n in ("c", "h") if n in trace.names(layer, direction)]
+sig_q = q_col.radio("In", tracked, horizontal=True, key="exp_sig_q", format_func=style.label)
+with shown_as_message("correlating the units with the signal", stop=False):
+    r = correlations(trace.get(sig_q, layer, direction)[:, 0], found_signals[signal])
+    best = int(np.argmax(np.abs(r)))
+    ss["exp_sig_unit"] = best
+    st.markdown(f"**Unit {best}**'s {sig_q} follows {plain(signal, 60)} best "
+                f"(r = {r[best]:+.3f}); hold it at its mean in Surgery to see what the model "
+                "loses without it.")
+    st.button("Hold it in Surgery", key="exp_sig_open", on_click=open_in_surgery,
+              args=("exp_sig_q", "exp_sig_unit"))
+    sig_fig = plots.correlation_bars(r, sig_q, signal, projector)
+    st.plotly_chart(sig_fig, key="exp_signal", width="stretch", config={"displayModeBar": False})
+    figure_downloads(sig_fig, "signal-correlation", key="exp_signal_export")

@@ -283,6 +283,36 @@ def connectivity(model: Recurrent, x: np.ndarray, weight: np.ndarray) -> np.ndar
     return np.linalg.norm(g.astype(np.float64), axis=2)
 
 
+MAX_SIGNAL_FEATURES = 8    # input features offered as signals at most
+
+
+def signals(values: np.ndarray, feature_names: tuple[str, ...] = (),
+            labels: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Signals a unit might track: the nesting depth of a bracket string, and the input
+    features (the first :data:`MAX_SIGNAL_FEATURES`); name -> (T,)."""
+    out: dict[str, np.ndarray] = {}
+    if labels and set(labels) <= {"(", ")"}:
+        out["bracket depth"] = np.cumsum([1.0 if c == "(" else -1.0 for c in labels])
+    values = np.asarray(values, dtype=np.float64)
+    for j in range(min(values.shape[1], MAX_SIGNAL_FEATURES)):
+        name = feature_names[j] if j < len(feature_names) else f"x{j}"
+        out[f"input {name}"] = values[:, j]
+    return out
+
+
+def correlations(values: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each unit's values (T, U) with ``signal`` (T,) -> (U,); a
+    constant unit or signal correlates 0."""
+    v = np.asarray(values, dtype=np.float64)
+    s = np.asarray(signal, dtype=np.float64)
+    v = v - v.mean(axis=0)
+    s = s - s.mean()
+    norm = np.sqrt((v ** 2).sum(axis=0) * (s ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (v * s[:, None]).sum(axis=0) / norm
+    return np.where(norm > 1e-12, r, 0.0)
+
+
 @dataclass(frozen=True)
 class ExperimentPreset:
     name: str

@@ -169,3 +169,15 @@ def connectivity_heatmap(c: np.ndarray, projector: bool = False) -> go.Figure:
     fig.update_xaxes(title_text="input step s")
     fig.update_yaxes(title_text="output step t", autorange="reversed")
     return fig
+
+
+def correlation_bars(r: np.ndarray, name: str, signal: str,
+                     projector: bool = False) -> go.Figure:
+    """The correlation of each unit's ``name`` with a signal, −1 to 1."""
+    fig = go.Figure(go.Bar(x=[f"unit {u}" for u in range(len(r))], y=r,
+                           marker_color=[style.DIVERGING[8 if v > 0 else 1][1] for v in r],
+                           hovertemplate="%{x}: r = %{y:.3f}<extra></extra>"))
+    _layout(fig, f"Which unit's {style.label(name)} follows {style.user_text(signal, 40)}?",
+            340, projector)
+    fig.update_yaxes(range=[-1.05, 1.05], title_text="correlation r")
+    return fig

@@ -134,11 +134,11 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
     return holds
 
 
-def open_in_surgery() -> None:
-    """``on_click``: hold the unit picked in Rank units at its mean in Surgery (read from the
-    widgets when clicked, so a pick and a click in one run agree)."""
+def open_in_surgery(quantity_key: str = "exp_rank_q", unit_key: str = "exp_rank_unit") -> None:
+    """``on_click``: hold the unit picked (in Rank units, or Track a signal) at its mean in
+    Surgery (read from the state when clicked, so a pick and a click in one run agree)."""
     ss = st.session_state
-    hold = Hold(ss["exp_rank_q"], (int(ss["exp_rank_unit"]),), "mean", None)
+    hold = Hold(ss[quantity_key], (int(ss[unit_key]),), "mean", None)
     set_value("ablate", format_ablate([hold]))
 
 

@@ -9,6 +9,7 @@ from lstm_viz.analysis.experiments import (
     EXPERIMENT_PRESETS,
     Hold,
     connectivity,
+    correlations,
     counterfactual,
     edited,
     format_ablate,
@@ -17,6 +18,7 @@ from lstm_viz.analysis.experiments import (
     lasting,
     parse_ablate,
     parse_attr,
+    signals,
     surgery,
 )
 from lstm_viz.core import Intervention, Recurrent
@@ -151,3 +153,22 @@ def test_presets_do_what_they_say():
     plain = head.readout(rec.trace(seq.values).output)[-1].argmax()
     faded = surgery(rec, seq.values, parse_ablate(fade.params["ablate"]))
     assert head.readout(faded.trace.output)[-1].argmax() != plain  # the answer is lost
+
+
+def test_signals_and_correlations():
+    x = np.array([[1.0, 0.0], [1, 0], [0, 1], [1, 0], [0, 1], [0, 1]])
+    found = signals(x, ("(", ")"), tuple("(()())"[:6]))
+    np.testing.assert_array_equal(found["bracket depth"], [1, 2, 1, 2, 1, 0])
+    assert list(found) == ["bracket depth", "input (", "input )"]
+    assert "bracket depth" not in signals(x, ("a", "b"), tuple("abab?a"))
+    d = found["bracket depth"]
+    v = np.stack([2 * d + 1, -d, np.ones(6)], axis=1)
+    np.testing.assert_allclose(correlations(v, d), [1, -1, 0], atol=1e-12)
+    assert correlations(v, np.ones(6)).tolist() == [0, 0, 0]
+
+
+def test_the_brackets_depth_unit_tracks_depth():
+    seq, rec, _ = _shipped("brackets")
+    depth = signals(seq.values, seq.feature_names, seq.labels)["bracket depth"]
+    r = correlations(rec.trace(seq.values).get("c")[:, 0], depth)
+    assert abs(r[4]) > 0.9

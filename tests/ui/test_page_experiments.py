@@ -142,3 +142,14 @@ def test_value_edit_and_number_hold():
     x2 = edited(seq.values, 5, value=round(float(seq.values[5, 0]) + 1.0, 3), feature=0)
     cf = counterfactual(model.recurrent, seq.values, x2, 5)
     assert f"max |Δh| = {cf.largest()['h']:.3g}" in "\n".join(c.value for c in at.caption)
+
+
+def test_track_a_signal_finds_the_depth_unit():
+    at = open_page(PAGE, query={"task": "brackets"})
+    seq, model = shipped("brackets")
+    assert at.selectbox(key="exp_sig").value == "bracket depth"
+    assert "**Unit 4**'s c follows bracket depth best" in texts(at)
+    r = array(chart(at, "exp_signal")["data"][0]["y"])
+    assert int(np.argmax(np.abs(r))) == 4 and abs(r[4]) > 0.9
+    at = click(at, "Hold it in Surgery")
+    assert at.session_state["ablate"] == "c:4:mean:all"
