@@ -24,12 +24,12 @@ from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
 from lstm_viz.ui import page
 from lstm_viz.ui.experiments_view import (
-    MAX_CONNECTIVITY_STEPS,
     attributions,
     completeness,
     connected,
     current_attr,
     edit_controls,
+    fits,
     head_row,
     open_in_surgery,
     presets_list,
@@ -135,7 +135,7 @@ if outputs is not None and outputs.shape[1] > 1:
 with shown_as_message("attributing the output", stop=False):
     weight, scored = head_row(loaded, target, output)
     found = attributions(loaded, target, weight)
-    order = [method] + [m for m in found if m != method]
+    order = [method] + [m for m in ATTRIBUTION_METHODS if m != method]
     strips = {m: found[m].sum(axis=1) for m in order if m in found}
     st.markdown(f"The score is **{scored}** at step {target}; each strip is the attribution "
                 "of each step, summed over its input features (red raises the score, blue "
@@ -144,15 +144,17 @@ with shown_as_message("attributing the output", stop=False):
         if m in found:
             st.markdown(f"- **{m.replace('_', ' ')}**: {ATTRIBUTION_METHODS[m]}")
         else:
-            st.markdown(f"- **{m.replace('_', ' ')}**: left out (one run per input value "
-                        f"is {seq.values.size:,} runs here).")
+            st.markdown(f"- **{m.replace('_', ' ')}**: left out (it would run the sequence "
+                        f"{seq.values.size if m == 'occlusion' else 64:,} times: too much "
+                        "here).")
     strip_fig = plots.attribution_strips(strips, labels, target, projector)
     st.plotly_chart(strip_fig, key="exp_attr", width="stretch", config={"displayModeBar": False})
     figure_downloads(strip_fig, "attribution", key="exp_attr_export")
-    total, gap = completeness(loaded, target, weight, found["integrated_gradients"])
-    st.markdown(f"**Completeness** of integrated gradients: Σ attributions = {total:.4f}, "
-                f"score(x) − score(baseline 0) = {gap:.4f} (off by {abs(total - gap):.2g}, "
-                "the cost of a 64-point path).")
+    if "integrated_gradients" in found:
+        total, gap = completeness(loaded, target, weight, found["integrated_gradients"])
+        st.markdown(f"**Completeness** of integrated gradients: Σ attributions = {total:.4f}, "
+                    f"score(x) − score(baseline 0) = {gap:.4f} (off by "
+                    f"{abs(total - gap):.2g}, the cost of a 64-point path).")
 
 # -- 4. counterfactual edit ---------------------------------------------------------------------
 st.header("Counterfactual: edit one input")
@@ -175,9 +177,9 @@ with shown_as_message("running the edited sequence", stop=False):
 
 # -- 5. connectivity ----------------------------------------------------------------------------
 st.header("Connectivity: how far back does each output look?")
-if seq.length > MAX_CONNECTIVITY_STEPS:
-    st.info(f"Connectivity runs one sequence per output step; this sequence has "
-            f"{seq.length:,} steps (over {MAX_CONNECTIVITY_STEPS}): pick a shorter one.")
+if not fits(loaded, seq.length):
+    st.info(f"Connectivity runs the sequence once per output step, {seq.length:,} times here: "
+            "too much for the server. Pick a shorter sequence.")
 else:
     with shown_as_message("measuring the connectivity", stop=False):
         weight, scored = head_row(loaded, seq.length - 1, output)

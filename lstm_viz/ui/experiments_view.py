@@ -33,8 +33,13 @@ from .trace_cache import RESULTS
 
 VALUES = {"mean": "its mean", "zero": "0", "one": "1", "number": "a number"}
 MAX_OCCLUSION_ROWS = 3000     # occlusion runs T × inputs sequences: skipped past this
-MAX_CONNECTIVITY_STEPS = 120  # connectivity's batch grows with T²
-IG_STEPS = 64
+MAX_BATCH_BYTES = 512 * 1024**2   # integrated gradients and connectivity run one batched
+IG_STEPS = 64                     # trace (IG_STEPS or T rows): left out past this many bytes
+
+
+def fits(loaded: Loaded, rows: int) -> bool:
+    """Whether a batched trace of ``rows`` copies of the sequence stays under the budget."""
+    return rows * loaded.recurrent.trace_nbytes(loaded.length) <= MAX_BATCH_BYTES
 
 
 def _key(loaded: Loaded, *extra: object) -> tuple:
@@ -190,12 +195,13 @@ def attributions(loaded: Loaded, step: int, weight: np.ndarray) -> dict[str, np.
     when it would run too many sequences)."""
     x = loaded.sequence.values
     methods = [m for m in ATTRIBUTION_METHODS
-               if m != "occlusion" or x.size <= MAX_OCCLUSION_ROWS]
+               if (m != "occlusion" or x.size <= MAX_OCCLUSION_ROWS)
+               and (m != "integrated_gradients" or fits(loaded, IG_STEPS))]
 
     def compute() -> dict[str, np.ndarray]:
         return {m: attribute(loaded.recurrent, x, step, weight, m, n_steps=IG_STEPS)
                 for m in methods}
-    return RESULTS.get(_key(loaded, "attr", step, weight.tobytes()), compute)
+    return RESULTS.get(_key(loaded, "attr", step, weight.tobytes(), tuple(methods)), compute)
 
 
 def connected(loaded: Loaded, weight: np.ndarray) -> np.ndarray:

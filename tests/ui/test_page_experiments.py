@@ -153,3 +153,38 @@ def test_track_a_signal_finds_the_depth_unit():
     assert int(np.argmax(np.abs(r))) == 4 and abs(r[4]) > 0.9
     at = click(at, "Hold it in Surgery")
     assert at.session_state["ablate"] == "c:4:mean:all"
+
+
+def test_long_runs_are_left_out_not_failed(monkeypatch):
+    import lstm_viz.ui.experiments_view as view
+    monkeypatch.setattr(view, "MAX_BATCH_BYTES", 1)
+    at = open_page(PAGE, query={"task": "brackets"})
+    assert not at.error
+    assert "- **integrated gradients**: left out" in texts(at)
+    assert "**Completeness**" not in texts(at)
+    assert any("Connectivity runs the sequence once per output step" in i.value
+               for i in at.info)
+
+
+def test_text_leaves_occlusion_out_and_labels_characters():
+    at = open_page(PAGE, query={"task": "text", "attr": "occlusion:last"})
+    assert not at.error
+    assert "- **occlusion**: left out" in texts(at)
+    assert at.selectbox(key="exp_attr_method").value == "occlusion"
+
+
+def test_several_holds_from_one_link():
+    at = open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:all;i:0,1:zero:5-9"})
+    seq, model = shipped("brackets")
+    text = texts(at)
+    assert "c of unit 4 held at its mean over every step; i of units 0, 1 held at 0 over " \
+           "steps 5–9" in text
+    rec = model.recurrent
+    mean = rec.trace(seq.values).get("c")[:, 0, [4]].mean(axis=0)
+    ref = rec.trace(seq.values, interventions=[Intervention("c", [4], mean),
+                                               Intervention("i", [0, 1], 0.0, slice(5, 10))])
+    data = chart(at, "exp_surgery")["data"]
+    np.testing.assert_allclose(array(data[1]["z"]), ref.get("c")[:, 0].T, rtol=1e-6)
+    at.multiselect(key="exp_units").set_value([4, 5]).run()      # edits the first hold only
+    no_exception(at)
+    assert at.session_state["ablate"] == "c:4,5:mean:all;i:0,1:zero:5-9"
