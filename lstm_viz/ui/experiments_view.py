@@ -117,6 +117,7 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
     holds = current_holds(loaded)
     _seed(loaded, holds[0])
     names = settable(loaded.recurrent.config)
+    ss["exp_units"] = [u for u in ss["exp_units"] if u < names[ss["exp_q"]]]
     q_col, u_col, v_col, n_col = st.columns([1, 2, 1.3, 1])
     q_col.selectbox("Quantity", list(names), key="exp_q", on_change=_write, args=(loaded,),
                     help="What to hold: a gate, the cell c or the hidden state h.")
@@ -224,9 +225,10 @@ def edit_controls(loaded: Loaded) -> tuple[np.ndarray, int, str]:
     seq = loaded.sequence
     x = seq.values
     step_col, what_col, value_col = st.columns([1, 1.5, 1.5])
-    step = int(step_col.number_input("Step to edit", 0, seq.length - 1,
-                                     value=min(int(st.session_state.get("step", 0)),
-                                               seq.length - 1), key="exp_edit_step"))
+    ss = st.session_state
+    if not 0 <= int(ss.get("exp_edit_step", -1)) < seq.length:     # first time, or too long
+        ss["exp_edit_step"] = min(int(ss.get("step", 0)), seq.length - 1)
+    step = int(step_col.number_input("Step to edit", 0, seq.length - 1, key="exp_edit_step"))
     vocab = seq.vocab
     if vocab and len(vocab) == x.shape[1]:
         now = int(np.argmax(x[step]))

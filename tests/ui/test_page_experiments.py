@@ -188,3 +188,17 @@ def test_several_holds_from_one_link():
     at.multiselect(key="exp_units").set_value([4, 5]).run()      # edits the first hold only
     no_exception(at)
     assert at.session_state["ablate"] == "c:4,5:mean:all;i:0,1:zero:5-9"
+
+
+def test_a_shorter_sequence_keeps_working():
+    at = open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:30-39",
+                                "attr": "gradient:38"})
+    at.number_input(key="exp_edit_step").set_value(35).run()
+    no_exception(at)
+    at.session_state["task"] = "adding"                  # 30 steps: every step above is past it
+    at.run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Step 30 is past the end" in i.value for i in at.info)
+    assert any("attr=" in i.value for i in at.info)
+    assert at.number_input(key="exp_edit_step").value < 30
