@@ -184,8 +184,9 @@ else:
     with shown_as_message("measuring the connectivity", stop=False):
         weight, scored = head_row(loaded, seq.length - 1, output)
         conn = connected(loaded, weight)
-        st.markdown(f"|∂ score_t / ∂ x_s| for {scored}, summed over features: a row is one "
-                    "output step, a column one input step; the colour is on a log scale.")
+        st.markdown(f"‖∂ score_t / ∂ x_s‖ for {scored} (the norm over the input's "
+                    "features): a row is one output step, a column one input step, the colour "
+                    "on a log scale; above the diagonal is blank (no output looks ahead).")
         conn_fig = plots.connectivity_heatmap(conn, projector)
         st.plotly_chart(conn_fig, key="exp_conn", width="stretch",
                         config={"displayModeBar": False})

@@ -269,7 +269,7 @@ def counterfactual(model: Recurrent, x: np.ndarray, x_edit: np.ndarray, step: in
 
 
 def connectivity(model: Recurrent, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """|∂(weight · output_t)/∂x_s| summed over features: (T targets, T sources); one batched
+    """‖∂(weight · output_t)/∂x_s‖ (the norm over features): (T targets, T sources); one batched
     BPTT with one batch row per target step (memory grows with T²: keep T modest)."""
     x = np.asarray(x, dtype=model.dtype)
     T = len(x)

@@ -143,7 +143,7 @@ def change_heatmaps(difference: Mapping[str, np.ndarray], step: int,
     T = len(next(iter(difference.values())))
     k = _stride(T)
     steps = np.arange(0, T, k)
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04,
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=[f"|Δ {style.label(n)}|" for n in names])
     for row, n in enumerate(names, start=1):
         z = np.abs(difference[n][::k]).T
@@ -154,18 +154,20 @@ def change_heatmaps(difference: Mapping[str, np.ndarray], step: int,
             row=row, col=1)
         fig.add_vline(x=step, line_color=style.INK, line_dash="dot", row=row, col=1)
         fig.update_yaxes(autorange="reversed", row=row, col=1)
-    _layout(fig, f"What changes after editing step {step}", 110 + 110 * len(names), projector)
+    _layout(fig, f"What changes after editing step {step}", 120 + 130 * len(names), projector)
     fig.update_xaxes(title_text="step", row=len(names), col=1)
     return fig
 
 
 def connectivity_heatmap(c: np.ndarray, projector: bool = False) -> go.Figure:
     """|∂ score_t / ∂ x_s| over (target t, source s): how far back each output looks."""
+    z = np.log10(np.maximum(c, 1e-12))
+    z[np.triu_indices(len(c), 1)] = np.nan       # an output never looks ahead: left blank
     fig = go.Figure(go.Heatmap(
-        z=np.log10(np.maximum(c, 1e-12)), colorscale="Viridis", zmin=-6,
+        z=z, colorscale="Viridis", zmin=-6,
         colorbar={"title": {"text": "log10"}},
         hovertemplate="output at %{y}, input at %{x}: 10^%{z:.2f}<extra></extra>"))
-    _layout(fig, "Connectivity: |∂ output_t / ∂ x_s|", 480, projector)
+    _layout(fig, "Connectivity: ‖∂ score_t / ∂ x_s‖", 480, projector)
     fig.update_xaxes(title_text="input step s")
     fig.update_yaxes(title_text="output step t", autorange="reversed")
     return fig

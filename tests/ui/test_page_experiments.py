@@ -117,11 +117,13 @@ def test_bad_links_fall_back_with_a_notice(query, words):
     assert "held at its mean over every step" in texts(at)
 
 
-def test_no_unit_is_one_sentence(brackets):
-    brackets.multiselect(key="exp_units").set_value([])
-    brackets.run()
-    no_exception(brackets)
-    assert [e.value for e in brackets.error] == ["Pick at least one unit to hold."]
+def test_no_unit_is_one_sentence():
+    at = open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:all"})
+    at.multiselect(key="exp_units").set_value([])
+    at.run()
+    no_exception(at)
+    assert [e.value for e in at.error] == ["Pick at least one unit to hold."]
+    assert at.session_state["ablate"] == "c:4:mean:all"      # the link keeps the last good one
 
 
 @pytest.mark.parametrize("task, variant", [("sine", "gru"), ("adding", "rnn"),
@@ -202,3 +204,15 @@ def test_a_shorter_sequence_keeps_working():
     assert any("Step 30 is past the end" in i.value for i in at.info)
     assert any("attr=" in i.value for i in at.info)
     assert at.number_input(key="exp_edit_step").value < 30
+
+
+def test_connectivity_chart(brackets):
+    from lstm_viz.analysis.experiments import connectivity
+    seq, model = shipped("brackets")
+    pred = model.trained.readout(model.recurrent.trace(seq.values).output)
+    w = model.trained.head_weight[int(np.argmax(pred[-1]))].astype(np.float64)
+    z = array(chart(brackets, "exp_conn")["data"][0]["z"]).reshape(40, 40)
+    ref = np.log10(np.maximum(connectivity(model.recurrent, seq.values, w), 1e-12))
+    low = np.tril_indices(40)
+    np.testing.assert_allclose(z[low], ref[low], rtol=1e-6)
+    assert np.isnan(z[np.triu_indices(40, 1)]).all()
