@@ -40,6 +40,7 @@ from lstm_viz.ui.experiments_view import (
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
+from lstm_viz.ui.units_view import clicked_unit
 
 TOP_UNITS = 5        # units listed under the damage chart
 
@@ -90,7 +91,8 @@ else:
 st.header("Rank units: which one matters most?")
 st.markdown(
     "Every unit of a quantity held on its own over the whole sequence, one batched run: the "
-    "damage is the mean squared change of the model's output. A unit that hurts when held at "
+    "damage is the mean squared change of the model's output (click a bar to hold that unit "
+    "in Surgery). A unit that hurts when held at "
     "0 but not at its mean only carries a constant; one that hurts at its mean carries "
     "information.")
 choices = list(settable(rec.config))
@@ -101,7 +103,18 @@ with shown_as_message("ranking the units", stop=False):
     by_mean = ranked(loaded, rank_q, "mean", layer, direction)
     by_zero = ranked(loaded, rank_q, "zero", layer, direction)
     bars = plots.damage_bars(by_mean.damage, by_zero.damage, rank_q, projector)
-    st.plotly_chart(bars, key="exp_rank", width="stretch", config={"displayModeBar": False})
+    event = st.plotly_chart(bars, key="exp_rank", width="stretch", on_select="rerun",
+                            selection_mode="points", config={"displayModeBar": False})
+    points = event.selection.points if event is not None else []
+    if not points:
+        ss.pop("_exp_rank_clicked", None)
+    elif repr(points) != ss.get("_exp_rank_clicked"):        # a new click on a bar
+        ss["_exp_rank_clicked"] = repr(points)
+        clicked = clicked_unit(points, len(by_mean.damage))
+        if clicked is not None:
+            ss["exp_rank_unit"] = clicked
+            open_in_surgery()
+            st.rerun()
     figure_downloads(bars, "unit-damage", key="exp_rank_export")
     top = by_mean.ranking[:TOP_UNITS]
     st.dataframe(pd.DataFrame({

@@ -101,9 +101,12 @@ def damage_bars(mean_damage: np.ndarray, zero_damage: np.ndarray, name: str,
                 projector: bool = False) -> go.Figure:
     """Damage of holding each unit at its mean beside holding it at 0."""
     units = [f"unit {u}" for u in range(len(mean_damage))]
+    ids = np.arange(len(mean_damage))          # customdata: the unit, for a click
     fig = go.Figure([
-        go.Bar(x=units, y=mean_damage, name="held at its mean", marker_color=style.color(name)),
-        go.Bar(x=units, y=zero_damage, name="held at 0", marker_color=style.MUTED),
+        go.Bar(x=units, y=mean_damage, name="held at its mean", marker_color=style.color(name),
+               customdata=ids),
+        go.Bar(x=units, y=zero_damage, name="held at 0", marker_color=style.MUTED,
+               customdata=ids),
     ])
     fig.update_layout(barmode="group")
     _layout(fig, f"Damage of holding each unit of {style.label(name)}", 380, projector)

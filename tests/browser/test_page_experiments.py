@@ -4,6 +4,8 @@ fixture fails at teardown on any)."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import assert_no_exception, wait_for_app
@@ -38,3 +40,19 @@ def test_bad_link_is_a_notice(server, page):
         timeout=TIMEOUT_MS)
     expect(main.get_by_text("is not valid here", exact=False).first).to_be_visible()
     expect(main.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+
+
+def test_click_a_bar_holds_that_unit(server, page):
+    page.goto(f"{server}/Experiments?task=brackets&ablate=c:4:mean:all")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    main = page.locator(MAIN)
+    bars = main.locator('[data-testid="stPlotlyChart"]').nth(2)
+    bar = bars.locator(".barlayer .trace").first.locator(".point").nth(1)
+    bar.wait_for(timeout=TIMEOUT_MS)
+    bar.scroll_into_view_if_needed()
+    bar.click(force=True)
+    expect(main.get_by_text("c of unit 1 held at its mean over every step")).to_be_visible(
+        timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    assert_no_exception(page)
+    expect(page).to_have_url(re.compile(r"ablate=c(%3A|:)1(%3A|:)mean"), timeout=TIMEOUT_MS)
