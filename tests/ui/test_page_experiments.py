@@ -216,3 +216,16 @@ def test_connectivity_chart(brackets):
     low = np.tril_indices(40)
     np.testing.assert_allclose(z[low], ref[low], rtol=1e-6)
     assert np.isnan(z[np.triu_indices(40, 1)]).all()
+
+
+def test_fresh_two_layer_bidirectional_upper_layer():
+    state = {"model_kind": "fresh", "layers": 2, "bidirectional": True, "hidden": 6,
+             "layer": 1, "direction": 1, "task": "sine"}    # (a task= link means: trained)
+    at = open_page(PAGE, query={"ablate": "c:2:zero:5-15"}, state=state)
+    assert not at.error, [e.value for e in at.error]
+    rec = build_model(ModelChoice("fresh", "sine", "vanilla", 6, 2, True, 0), 1).recurrent
+    seq = example_sequence("sine")
+    ref = rec.trace(seq.values, interventions=[Intervention("c", [2], 0.0, slice(5, 16), 1, 1)])
+    data = chart(at, "exp_surgery")["data"]
+    np.testing.assert_allclose(array(data[1]["z"]), ref.get("c", 1, 1)[:, 0].T, rtol=1e-6)
+    assert "the mean of the model's output" in texts(at)     # no head: the output's mean
