@@ -229,3 +229,23 @@ def test_fresh_two_layer_bidirectional_upper_layer():
     data = chart(at, "exp_surgery")["data"]
     np.testing.assert_allclose(array(data[1]["z"]), ref.get("c", 1, 1)[:, 0].T, rtol=1e-6)
     assert "the mean of the model's output" in texts(at)     # no head: the output's mean
+
+
+def test_projector_view():
+    at = open_page(PAGE, query={"task": "brackets", "projector": "1",
+                                "attr": "grad_x_input:10"})
+    assert not at.error
+    layout = chart(at, "exp_surgery")["layout"]
+    assert layout["font"]["size"] == 20
+
+
+def test_attribution_widgets_write_the_link():
+    at = open_page(PAGE, query={"task": "brackets"})
+    at.selectbox(key="exp_attr_method").set_value("occlusion").run()
+    no_exception(at)
+    assert at.session_state["attr"] == "occlusion:last"
+    at.number_input(key="exp_attr_step").set_value(12).run()
+    no_exception(at)
+    assert at.session_state["attr"] == "occlusion:12"
+    assert "at step 12" in texts(at)
+    assert chart(at, "exp_attr")["layout"]["annotations"][0]["text"] == "occlusion"
