@@ -68,8 +68,9 @@ with shown_as_message("holding the units"):
     result = surgery(rec, seq.values, holds, trace, layer, direction)
 st.markdown("**Held:** " + "; ".join(plain(h.describe(), 160) for h in holds) + ".")
 names = list(result.after)
-shown = st.radio("Show", names, index=names.index(holds[0].quantity), horizontal=True,
-                 key="exp_show", format_func=style.label)
+if ss.get("exp_show") not in names:
+    ss["exp_show"] = holds[0].quantity
+shown = st.radio("Show", names, horizontal=True, key="exp_show", format_func=style.label)
 fig = plots.surgery_heatmaps(shown, result.before[shown], result.after[shown],
                              result.held.get(shown), labels, projector)
 st.plotly_chart(fig, key="exp_surgery", width="stretch", config={"displayModeBar": False})

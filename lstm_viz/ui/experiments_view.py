@@ -27,6 +27,7 @@ from lstm_viz.core.interventions import settable
 from lstm_viz.errors import InputError
 from lstm_viz.workbench import Loaded, sequence_key
 
+from .presets_view import apply_preset
 from .safe_text import plain
 from .state import set_value
 from .trace_cache import RESULTS
@@ -79,7 +80,7 @@ def _seed(loaded: Loaded, hold: Hold) -> None:
         return
     ss["_exp_seeded"] = (ss.get("ablate"), loaded.model.key, loaded.length)
     last = loaded.length - 1
-    ss["exp_q"] = hold.quantity
+    ss["exp_q"] = ss["exp_show"] = hold.quantity      # and show what is held
     ss["exp_units"] = list(hold.units)
     a, b = hold.steps if hold.steps is not None else (0, last)
     ss["exp_steps"] = (min(a, last), min(b, last))
@@ -107,6 +108,7 @@ def _write(loaded: Loaded) -> None:
     rest = current_holds(loaded)[1:] if ss.get("ablate") else []
     text = format_ablate([hold, *rest])
     ss["_exp_seeded"] = (text, loaded.model.key, loaded.length)
+    ss["exp_show"] = hold.quantity
     set_value("ablate", text)
 
 
@@ -248,6 +250,9 @@ def edit_controls(loaded: Loaded) -> tuple[np.ndarray, int, str]:
 
 
 def presets_list() -> None:
-    """The experiment presets as links, one line each."""
-    for p in EXPERIMENT_PRESETS:
-        st.markdown(f"[**{p.name}**]({p.url()}) · {p.description}")
+    """The experiment presets as links, one line each, and a button to show one here."""
+    for k, p in enumerate(EXPERIMENT_PRESETS):
+        text, button = st.columns([6, 1], vertical_alignment="center")
+        text.markdown(f"[**{p.name}**]({p.url()}) · {p.description}")
+        button.button("Show here", key=f"exp_preset_{k}", on_click=apply_preset, args=(p,),
+                      help=f"Show “{p.name}” in this tab.")

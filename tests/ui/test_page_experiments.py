@@ -190,6 +190,10 @@ def test_several_holds_from_one_link():
     at.multiselect(key="exp_units").set_value([4, 5]).run()      # edits the first hold only
     no_exception(at)
     assert at.session_state["ablate"] == "c:4,5:mean:all;i:0,1:zero:5-9"
+    at.selectbox(key="exp_q").set_value("h").run()
+    no_exception(at)
+    assert at.session_state["ablate"] == "h:4,5:mean:all;i:0,1:zero:5-9"
+    assert at.radio(key="exp_show").value == "h"
 
 
 def test_a_shorter_sequence_keeps_working():
@@ -249,3 +253,15 @@ def test_attribution_widgets_write_the_link():
     assert at.session_state["attr"] == "occlusion:12"
     assert "at step 12" in texts(at)
     assert chart(at, "exp_attr")["layout"]["annotations"][0]["text"] == "occlusion"
+
+
+def test_show_a_preset_here():
+    at = open_page(PAGE, query={"task": "sine"})
+    at.button(key="exp_preset_2").click().run()
+    no_exception(at)
+    assert at.session_state["task"] == "brackets"
+    assert at.session_state["ablate"] == "i:0,1,2,3,4,5,6,7:0:all"
+    assert "i of units 0, 1, 2, 3, 4, 5, 6, 7 held at 0 over every step" in texts(at)
+    assert at.radio(key="exp_show").value == "i"                   # what is held is shown
+    after = array(chart(at, "exp_surgery")["data"][1]["z"])
+    assert after.shape == (8, 40) and np.abs(after).max() == 0     # input gates held shut
