@@ -86,14 +86,15 @@ def init_state() -> None:
             continue
         try:
             ss[name] = _parse(name, raw)
-        except ValueError:
+        except ValueError as exc:
             # The value is the visitor's (anyone can send a link): quoted, clipped, escaped, so
             # "**Log in again** [here](https://...)" shows as those characters, not as a link.
+            # An experiment (ablate, attr) says why in one sentence, then is left out.
             notices.append(f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
                            f"here; using {DEFAULTS[name]!r} instead."
                            if DEFAULTS[name] != "" else
                            f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
-                           "here; it is left out.")
+                           f"here: {plain(str(exc), 200)} It is left out.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving

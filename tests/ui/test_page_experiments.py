@@ -105,7 +105,7 @@ def test_counterfactual_numbers(brackets):
 
 @pytest.mark.parametrize("query, words", [
     ({"task": "brackets", "ablate": "c:99:mean:all"}, "does not exist"),
-    ({"task": "brackets", "ablate": "c:1:0:30-10"}, "is not valid here"),
+    ({"task": "brackets", "ablate": "c:1:0:30-10"}, "The step range 30-10 is empty"),
     ({"task": "brackets", "ablate": "**x**:1"}, "is not valid here"),
     ({"task": "brackets", "attr": "nope:3"}, "is not valid here"),
     ({"task": "brackets", "attr": "gradient:400"}, "past the end"),
