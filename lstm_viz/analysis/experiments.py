@@ -1,8 +1,9 @@
 """Experiments (issue #14, "ask why, not only what"): the pure NumPy half of the Experiments page.
 
 * The URL grammar (DESIGN.md, "Experiments (why)"):
-  ``ablate=c:4:mean:10-30`` — quantity : units (comma list) : value (``mean`` | ``zero`` | a
-  number) : steps (``a-b`` inclusive, one step ``a``, or ``all``); several joined by ``;``.
+  ``ablate=c:4:mean:10-30`` — quantity : units (comma list, ``0-7`` a range) : value
+  (``mean`` | ``zero`` | a number) : steps (``a-b`` inclusive, one step ``a``, or ``all``);
+  several joined by ``;``.
   ``attr=integrated_gradients:39`` — method : target step (``last`` or omitted: the last step).
   :func:`parse_ablate` / :func:`format_ablate`, :func:`parse_attr` / :func:`format_attr`; a bad
   text raises ``InputError`` with one sentence.
@@ -33,6 +34,19 @@ MAX_UNITS = 4096         # units listed in one hold
 SETTLED = 1e-3           # |Δh| below this: an edit's effect has faded
 
 
+def unit_text(units: tuple[int, ...]) -> str:
+    """Units for the URL: runs of three or more as ``a-b`` ("0-7,9")."""
+    parts: list[str] = []
+    run: list[int] = []
+    for u in [*units, None]:
+        if run and (u is None or u != run[-1] + 1):
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) >= 3 else ",".join(map(str, run)))
+            run = []
+        if u is not None:
+            run.append(u)
+    return ",".join(parts)
+
+
 @dataclass(frozen=True)
 class Hold:
     """One ``ablate=`` item: hold ``units`` of ``quantity`` at ``value`` over ``steps``
@@ -48,7 +62,7 @@ class Hold:
         steps = "all" if self.steps is None else (
             f"{self.steps[0]}" if self.steps[0] == self.steps[1]
             else f"{self.steps[0]}-{self.steps[1]}")
-        return f"{self.quantity}:{','.join(map(str, self.units))}:{value}:{steps}"
+        return f"{self.quantity}:{unit_text(self.units)}:{value}:{steps}"
 
     def describe(self) -> str:
         units = ", ".join(map(str, self.units))
@@ -85,7 +99,17 @@ def parse_hold(text: str) -> Hold:
         raise InputError("An ablation needs at least one unit (like c:4:mean:all).")
     if len(unit_texts) > MAX_UNITS:
         raise InputError(f"An ablation holds at most {MAX_UNITS} units.")
-    units = tuple(dict.fromkeys(_int(u, "unit") for u in unit_texts))
+    listed: list[int] = []
+    for u in unit_texts:               # "4", or a range "0-7"
+        first, dash, last = u.partition("-")
+        a = _int(first, "unit")
+        b = _int(last, "last unit") if dash else a
+        if b < a or b - a >= MAX_UNITS:
+            raise InputError(f"The unit range {a}-{b} is empty or too long.")
+        listed.extend(range(a, b + 1))
+        if len(listed) > MAX_UNITS:
+            raise InputError(f"An ablation holds at most {MAX_UNITS} units.")
+    units = tuple(dict.fromkeys(listed))
     raw_value = parts[2].strip().lower() if len(parts) > 2 else "mean"
     if raw_value in ("mean", "zero"):
         value: str | float = raw_value
@@ -138,6 +162,13 @@ def parse_attr(text: str) -> tuple[str, int | None]:
 
 def format_attr(method: str, step: int | None) -> str:
     return f"{method}:{'last' if step is None else step}"
+
+
+def fitted(hold: Hold, length: int) -> Hold:
+    """``hold`` with its step range ending at the sequence's last step at most."""
+    if hold.steps is None or hold.steps[1] < length:
+        return hold
+    return Hold(hold.quantity, hold.units, hold.value, (hold.steps[0], length - 1))
 
 
 def check_hold(hold: Hold, model: Recurrent, length: int) -> None:
@@ -328,8 +359,7 @@ EXPERIMENT_PRESETS: tuple[ExperimentPreset, ...] = (
         "Forget gate held at 0: the memory fades",
         "Remember the first symbol with every forget gate closed from step 5 on: the cells "
         "forget at each step and the answer at the end is lost.",
-        {"task": "remember", "variant": "vanilla", "ablate": "f:" + ",".join(map(str, range(16)))
-         + ":0:5-999"}),
+        {"task": "remember", "variant": "vanilla", "ablate": "f:0-15:0:5-999"}),
     ExperimentPreset(
         "The depth unit held at its mean: depth lost",
         "Brackets: unit 4's cell counts the open brackets; held at its mean, the model can no "
@@ -339,5 +369,5 @@ EXPERIMENT_PRESETS: tuple[ExperimentPreset, ...] = (
         "Input gate closed: nothing is written",
         "Brackets with every input gate held at 0: no candidate enters the cells, so they stay "
         "at 0 and the prediction goes flat.",
-        {"task": "brackets", "variant": "vanilla", "ablate": "i:0,1,2,3,4,5,6,7:0:all"}),
+        {"task": "brackets", "variant": "vanilla", "ablate": "i:0-7:0:all"}),
 )

@@ -17,6 +17,7 @@ from lstm_viz.analysis.experiments import (
     check_hold,
     connectivity,
     edited,
+    fitted,
     format_ablate,
     format_attr,
     parse_ablate,
@@ -62,7 +63,7 @@ def current_holds(loaded: Loaded) -> list[Hold]:
     if not text:
         return [default_hold(loaded)]
     try:
-        holds = parse_ablate(text)
+        holds = [fitted(h, loaded.length) for h in parse_ablate(text)]
         for hold in holds:
             check_hold(hold, loaded.recurrent, loaded.length)
         return holds

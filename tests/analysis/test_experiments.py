@@ -41,10 +41,13 @@ def test_parse_ablate_round_trip():
                      Hold("i", (1,), "zero", (7, 7))]
     assert format_ablate(holds) == "c:4:mean:10-30;f:0,2:0:all;i:1:zero:7"
     assert parse_ablate("h:3") == [Hold("h", (3,), "mean", None)]
+    assert parse_ablate("f:0-3,6:0:all")[0].units == (0, 1, 2, 3, 6)
+    assert format_ablate(parse_ablate("f:0,1,2,3,6,7,9,5:0")) == "f:0-3,6,7,9,5:0:all"
 
 
 @pytest.mark.parametrize("text", ["", "c", "c::mean:all", "c:x:mean", "c:-1:mean",
                                   "c:1:big:all", "c:1:nan:all", "c:1:0:30-10", "c:1:0:a-b",
+                                  "c:5-2", "c:0-99999",
                                   "**bold**:1", ";".join(["c:1"] * 9)])
 def test_parse_ablate_bad_is_one_sentence(text):
     with pytest.raises(InputError) as err:
@@ -138,14 +141,14 @@ def _shipped(task: str):
 
 def test_presets_do_what_they_say():
     by_name = {p.params["ablate"]: p for p in EXPERIMENT_PRESETS}
-    assert {"c:4:mean:all", "i:0,1,2,3,4,5,6,7:0:all"} <= set(by_name)
+    assert {"c:4:mean:all", "i:0-7:0:all"} <= set(by_name)
     seq, rec, head = _shipped("brackets")
     depth = np.cumsum([1 if c == "(" else -1 for c in seq.labels])
     before = head.readout(rec.trace(seq.values).output)[:, 0]
     assert (np.round(before) == depth).mean() == 1.0
     lost = surgery(rec, seq.values, parse_ablate("c:4:mean:all"))
     assert (np.round(head.readout(lost.trace.output)[:, 0]) == depth).mean() < 0.85
-    closed = surgery(rec, seq.values, parse_ablate("i:0,1,2,3,4,5,6,7:0:all"))
+    closed = surgery(rec, seq.values, parse_ablate("i:0-7:0:all"))
     assert np.abs(closed.after["c"]).max() == 0                    # nothing is written
     assert np.ptp(head.readout(closed.trace.output)) < 1e-6        # a flat prediction
     [fade] = [p for p in EXPERIMENT_PRESETS if p.params["task"] == "remember"]

@@ -260,8 +260,15 @@ def test_show_a_preset_here():
     at.button(key="exp_preset_2").click().run()
     no_exception(at)
     assert at.session_state["task"] == "brackets"
-    assert at.session_state["ablate"] == "i:0,1,2,3,4,5,6,7:0:all"
+    assert at.session_state["ablate"] == "i:0-7:0:all"
     assert "i of units 0, 1, 2, 3, 4, 5, 6, 7 held at 0 over every step" in texts(at)
     assert at.radio(key="exp_show").value == "i"                   # what is held is shown
     after = array(chart(at, "exp_surgery")["data"][1]["z"])
     assert after.shape == (8, 40) and np.abs(after).max() == 0     # input gates held shut
+
+
+def test_a_step_range_past_the_end_is_fitted():
+    at = open_page(PAGE, query={"task": "remember", "ablate": "f:0-15:0:5-999"})
+    assert not at.error and not at.info
+    assert "over steps 5–29" in texts(at)
+    assert at.slider(key="exp_steps").value == (5, 29)
