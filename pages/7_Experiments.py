@@ -67,6 +67,11 @@ with shown_as_message("holding the units"):
     holds = surgery_controls(loaded)
     result = surgery(rec, seq.values, holds, trace, layer, direction)
 st.markdown("**Held:** " + "; ".join(plain(h.describe(), 160) for h in holds) + ".")
+means = [f"{h.quantity} unit {u} at {v:.3f}" for h, iv in zip(holds, result.interventions,
+                                                             strict=True) if h.value == "mean"
+         for u, v in zip(h.units, np.atleast_1d(iv.value), strict=True)]
+if means:
+    st.caption("The means held: " + ", ".join(means[:12]) + (" …" if len(means) > 12 else ""))
 names = list(result.after)
 if ss.get("exp_show") not in names:
     ss["exp_show"] = holds[0].quantity

@@ -62,6 +62,7 @@ def test_surgery_after_is_the_core_trace(brackets):
     np.testing.assert_allclose(array(data[1]["z"]), ref.get("c")[:, 0].T, rtol=1e-6)
     held = data[3]
     assert set(array(held["y"]).astype(int).tolist()) == {4} and len(array(held["x"])) == 40
+    assert f"c unit 4 at {float(mean[0]):.3f}" in "\n".join(c.value for c in brackets.caption)
     after = model.trained.readout(ref.output)
     before = model.trained.readout(plain.output)
     assert f"{np.abs(after - before).max():.3g}" in texts(brackets)
