@@ -15,9 +15,7 @@ from lstm_viz.analysis import ATTRIBUTION_METHODS
 from lstm_viz.analysis.experiments import (
     SETTLED,
     correlations,
-    counterfactual,
     signals,
-    surgery,
 )
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
@@ -29,8 +27,10 @@ from lstm_viz.ui.experiments_view import (
     connected,
     current_attr,
     edit_controls,
+    edit_run,
     fits,
     head_row,
+    held_run,
     open_in_surgery,
     presets_list,
     ranked,
@@ -65,7 +65,7 @@ st.markdown(
     "with (Lakretz et al. 2019); holding it at 0 removes both.")
 with shown_as_message("holding the units"):
     holds = surgery_controls(loaded)
-    result = surgery(rec, seq.values, holds, trace, layer, direction)
+    result = held_run(loaded, holds, layer, direction)
 st.markdown("**Held:** " + "; ".join(plain(h.describe(), 160) for h in holds) + ".")
 means = [f"{h.quantity} unit {u} at {v:.3f}" for h, iv in zip(holds, result.interventions,
                                                              strict=True) if h.value == "mean"
@@ -181,7 +181,7 @@ st.markdown("Change one step's token or value and run the sequence again: the he
             "|Δ| of every quantity per unit over time, from the edit on.")
 with shown_as_message("running the edited sequence", stop=False):
     x_edit, edit_step, what = edit_controls(loaded)
-    cf = counterfactual(rec, seq.values, x_edit, edit_step, layer, direction)
+    cf = edit_run(loaded, x_edit, edit_step, layer, direction)
     lasts = cf.lasts
     st.markdown(f"**Edit:** {plain(what, 120)}. " + (
         "It changes nothing." if lasts == 0 else

@@ -13,20 +13,24 @@ import streamlit as st
 from lstm_viz.analysis import ATTRIBUTION_METHODS, attribute
 from lstm_viz.analysis.experiments import (
     EXPERIMENT_PRESETS,
+    Counterfactual,
     Hold,
+    Surgery,
     check_hold,
     connectivity,
+    counterfactual,
     edited,
     fitted,
     format_ablate,
     format_attr,
     parse_ablate,
     parse_attr,
+    surgery,
 )
 from lstm_viz.analysis.surgery import Ablation, ablate_each_unit
 from lstm_viz.core.interventions import settable
 from lstm_viz.errors import InputError
-from lstm_viz.workbench import Loaded, sequence_key
+from lstm_viz.workbench import Loaded, array_digest, sequence_key
 
 from .presets_view import apply_preset
 from .safe_text import plain
@@ -141,6 +145,21 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
         st.caption("This link also holds: " + "; ".join(plain(h.describe(), 120)
                                                        for h in holds[1:]) + ".")
     return holds
+
+
+def held_run(loaded: Loaded, holds: list[Hold], layer: int, direction: int) -> Surgery:
+    """``surgery`` of the sequence with these holds, cached (a rerun does not trace again)."""
+    return RESULTS.get(_key(loaded, "surgery", format_ablate(holds), layer, direction),
+                       lambda: surgery(loaded.recurrent, loaded.sequence.values, holds,
+                                       loaded.trace, layer, direction))
+
+
+def edit_run(loaded: Loaded, x_edit: np.ndarray, step: int, layer: int,
+             direction: int) -> Counterfactual:
+    """``counterfactual`` of one edit, cached."""
+    return RESULTS.get(_key(loaded, "edit", array_digest(x_edit), step, layer, direction),
+                       lambda: counterfactual(loaded.recurrent, loaded.sequence.values, x_edit,
+                                              step, layer, direction))
 
 
 def open_in_surgery(quantity_key: str = "exp_rank_q", unit_key: str = "exp_rank_unit") -> None:
