@@ -32,6 +32,7 @@ from lstm_viz.ui.experiments_view import (
     head_row,
     held_run,
     open_in_surgery,
+    prediction_change,
     presets_list,
     ranked,
     surgery_controls,
@@ -83,11 +84,10 @@ figure_downloads(fig, "surgery", key="exp_surgery_export")
 before_pred = loaded.prediction()
 if before_pred is not None:
     after_pred = loaded.model.trained.readout(result.trace.output)
-    change = float(np.abs(after_pred - before_pred).max())
-    st.markdown(f"**The prediction** moves by at most {change:.3g} "
-                f"(at the last step: {before_pred[-1, 0]:.3f} → {after_pred[-1, 0]:.3f}"
-                + (" for output 0" if before_pred.shape[1] > 1 else "") + ").")
-    pred_fig = plots.prediction_lines(before_pred, after_pred, projector=projector)
+    sentence, drawn = prediction_change(before_pred, after_pred)
+    st.markdown(sentence)
+    pred_fig = plots.prediction_lines(before_pred[:, drawn], after_pred[:, drawn],
+                                      [f"output {k}" for k in drawn], projector)
     st.plotly_chart(pred_fig, key="exp_prediction", width="stretch",
                     config={"displayModeBar": False})
 else:

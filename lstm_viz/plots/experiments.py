@@ -167,7 +167,7 @@ def connectivity_heatmap(c: np.ndarray, projector: bool = False) -> go.Figure:
     z = np.log10(np.maximum(c, 1e-12))
     z[np.triu_indices(len(c), 1)] = np.nan       # an output never looks ahead: left blank
     fig = go.Figure(go.Heatmap(
-        z=z, colorscale="Viridis", zmin=-6,
+        z=z, colorscale="Viridis", zmin=-6, zmax=max(-5.0, float(np.nanmax(z))),
         colorbar={"title": {"text": "log10"}},
         hovertemplate="output at %{y}, input at %{x}: 10^%{z:.2f}<extra></extra>"))
     _layout(fig, "Connectivity: ‖∂ score_t / ∂ x_s‖", 480, projector)

@@ -162,6 +162,20 @@ def edit_run(loaded: Loaded, x_edit: np.ndarray, step: int, layer: int,
                                               step, layer, direction))
 
 
+def prediction_change(before: np.ndarray, after: np.ndarray) -> tuple[str, list[int]]:
+    """One sentence on how the head's prediction (T, O) moved, and the outputs to draw (one
+    output: it; several: the one predicted at the last step)."""
+    change = float(np.abs(after - before).max())
+    if before.shape[1] == 1:
+        return (f"**The prediction** moves by at most {change:.3g} (at the last step: "
+                f"{before[-1, 0]:.3f} → {after[-1, 0]:.3f})."), [0]
+    flips = int((before.argmax(axis=1) != after.argmax(axis=1)).sum())
+    k, k_after = int(before[-1].argmax()), int(after[-1].argmax())
+    return (f"**The prediction** moves by at most {change:.3g}; the predicted output changes "
+            f"at {flips} of {len(before)} steps (at the last step: output {k} → output "
+            f"{k_after})."), [k]
+
+
 def open_in_surgery(quantity_key: str = "exp_rank_q", unit_key: str = "exp_rank_unit") -> None:
     """``on_click``: hold the unit picked (in Rank units, or Track a signal) at its mean in
     Surgery (read from the state when clicked, so a pick and a click in one run agree)."""

@@ -273,3 +273,16 @@ def test_a_step_range_past_the_end_is_fitted():
     assert not at.error and not at.info
     assert "over steps 5–29" in texts(at)
     assert at.slider(key="exp_steps").value == (5, 29)
+
+
+def test_prediction_change_of_a_classifier():
+    from lstm_viz.ui.experiments_view import prediction_change
+    before = np.array([[0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    after = np.array([[1.0, 0.0], [2.0, 0.0], [0.5, 3.0]])
+    text, drawn = prediction_change(before, after)
+    assert drawn == [1] and "changes at 1 of 3 steps" in text and "output 1 → output 1" in text
+    text, drawn = prediction_change(before[:, :1], after[:, :1])
+    assert drawn == [0] and "0.000 → 0.500" in text
+    at = open_page(PAGE, query={"task": "remember", "ablate": "f:0-15:0:5-29"})
+    assert "the predicted output changes at" in texts(at)
+    assert len(chart(at, "exp_prediction")["data"]) == 2
