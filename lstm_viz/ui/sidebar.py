@@ -42,6 +42,7 @@ PAGES = (
     ("pages/4_Your_model.py", "Your model"),
     ("pages/5_Train.py", "Train"),
     ("pages/6_Learn.py", "Learn"),
+    ("pages/7_Experiments.py", "Experiments"),
 )
 UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
 VOCAB_TYPES = ["json", "txt", "vocab"]

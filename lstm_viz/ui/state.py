@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from lstm_viz.analysis.experiments import format_ablate, format_attr, parse_ablate, parse_attr
 from lstm_viz.core import VARIANTS
 from lstm_viz.training.tasks import TASKS
 
@@ -34,10 +35,13 @@ DEFAULTS: dict[str, Any] = {
     "projector": False,
     "playing": False,
     "speed": 10,                # steps a second while playing (at most: the browser paces it)
+    "ablate": "",               # Experiments: units held (analysis.experiments, "c:4:mean:10-30")
+    "attr": "",                 # Experiments: attribution method and target step
 }
 
 # The URL contract of DESIGN.md: these names, absent = default.
-URL_KEYS = ("task", "variant", "step", "unit", "layer", "direction", "projector")
+URL_KEYS = ("task", "variant", "step", "unit", "layer", "direction", "projector", "ablate",
+            "attr")
 # An uploaded model is in the URL as model=upload&h=<8 hex of its key>, not as a variant.
 UPLOAD_LINK = ("This link shows an uploaded model, which only its session has: upload the file "
                "on Your model. Showing the task's model meanwhile.")
@@ -54,6 +58,10 @@ def _parse(name: str, raw: str) -> Any:
         if raw not in VARIANTS:
             raise ValueError
         return raw
+    if name == "ablate":       # the grammar here; whether the units exist, on the page
+        return format_ablate(parse_ablate(raw))
+    if name == "attr":
+        return format_attr(*parse_attr(raw))
     if name == "projector":
         if raw not in ("0", "1", "true", "false"):
             raise ValueError
@@ -81,11 +89,15 @@ def init_state() -> None:
             continue
         try:
             ss[name] = _parse(name, raw)
-        except ValueError:
+        except ValueError as exc:
             # The value is the visitor's (anyone can send a link): quoted, clipped, escaped, so
             # "**Log in again** [here](https://...)" shows as those characters, not as a link.
+            # An experiment (ablate, attr) says why in one sentence, then is left out.
             notices.append(f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
-                           f"here; using {DEFAULTS[name]!r} instead.")
+                           f"here; using {DEFAULTS[name]!r} instead."
+                           if DEFAULTS[name] != "" else
+                           f"The link's {name}={plain(repr(clip(raw, 60)), 0)} is not valid "
+                           f"here: {plain(str(exc), 200)} It is left out.")
     if "task" in st.query_params or "variant" in st.query_params:
         ss["model_kind"] = "trained"
     if st.query_params.get("model") == "upload":    # a fresh session has no upload: say so

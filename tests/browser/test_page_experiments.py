@@ -1,0 +1,58 @@
+"""The Experiments page in a real browser: a deep link holding the brackets depth unit opens
+with every section drawn, the URL keeps the experiment, and no console error (the ``page``
+fixture fails at teardown on any)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import assert_no_exception, wait_for_app
+
+TIMEOUT_MS = 60_000
+MAIN = '[data-testid="stMain"]'
+
+
+def test_deep_link_holds_the_depth_unit(server, page):
+    page.goto(f"{server}/Experiments?task=brackets&ablate=c:4:mean:all")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    assert_no_exception(page)
+    main = page.locator(MAIN)
+    expect(main.locator("h1", has_text="Experiments")).to_have_count(1)
+    expect(main.get_by_text("c of unit 4 held at its mean over every step")).to_be_visible(
+        timeout=TIMEOUT_MS)
+    for header in ("Surgery", "Rank units", "Attribution", "Counterfactual", "Connectivity"):
+        expect(main.locator("h2", has_text=header)).to_have_count(1)
+    charts = main.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(5).locator(".main-svg").first.wait_for(timeout=TIMEOUT_MS)
+    expect(main.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(main.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+    assert "ablate=c%3A4%3Amean%3Aall" in page.url or "ablate=c:4:mean:all" in page.url
+
+
+def test_bad_link_is_a_notice(server, page):
+    page.goto(f"{server}/Experiments?task=brackets&ablate=c:99:zero:all&attr=nope:3")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    assert_no_exception(page)
+    main = page.locator(MAIN)
+    expect(main.get_by_text("does not exist", exact=False).first).to_be_visible(
+        timeout=TIMEOUT_MS)
+    expect(main.get_by_text("is not valid here", exact=False).first).to_be_visible()
+    expect(main.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+
+
+def test_click_a_bar_holds_that_unit(server, page):
+    page.goto(f"{server}/Experiments?task=brackets&ablate=c:4:mean:all")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    main = page.locator(MAIN)
+    bars = main.locator('[data-testid="stPlotlyChart"]').nth(2)
+    bar = bars.locator(".barlayer .trace").first.locator(".point").nth(1)
+    bar.wait_for(timeout=TIMEOUT_MS)
+    bar.scroll_into_view_if_needed()
+    bar.click(force=True)
+    expect(main.get_by_text("c of unit 1 held at its mean over every step")).to_be_visible(
+        timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    assert_no_exception(page)
+    expect(page).to_have_url(re.compile(r"ablate=c(%3A|:)1(%3A|:)mean"), timeout=TIMEOUT_MS)
