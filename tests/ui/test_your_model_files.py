@@ -212,3 +212,64 @@ def test_a_head_without_vocabulary_shows_its_raw_outputs():
     no_exception(at)
     [line] = [m.value for m in at.markdown if m.value.startswith("Model output: ")]
     assert len(line.removeprefix("Model output: ").split(", ")) == 3
+
+
+def test_typed_text_runs_through_the_char_rnns_vocabulary_and_shows_its_predictions():
+    """Issue #13: a char-RNN checkpoint with `tokens` shows next-character predictions on text
+    typed in the sidebar, tokenised with its own vocabulary."""
+    vocab = ["a", "b", "c", " "]
+    torch.manual_seed(1)
+    net = CharRNN(len(vocab), 8, len(vocab))
+    data = torch_bytes({"tokens": vocab, "state_dict": net.state_dict()})
+    at = upload(open_page(PAGE), "char_rnn.net", data)
+    click(at, "Inspect this model")
+    at.switch_page("app.py")
+    at.run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.text_area(key="w_typed").set_value("abc cab").run()
+    no_exception(at)
+    seq = at.session_state["uploaded_sequence"]
+    np.testing.assert_array_equal(seq.meta["token_ids"], [0, 1, 2, 3, 2, 0, 1])
+    shown = texts(at.markdown)
+    assert "Model predicts:" in shown and "%" in shown
+    with torch.no_grad():
+        logits = net(torch.eye(len(vocab))[seq.meta["token_ids"]][None])[0, 0].numpy()
+    assert f"'{vocab[int(np.argmax(logits))]}'" in shown.split("Model predicts:")[1][:40] \
+        or vocab[int(np.argmax(logits))] in shown.split("Model predicts:")[1][:40]
+
+
+class Tagger(nn.Module):
+    def __init__(self, words: int, tags: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(words, 5)
+        self.lstm = nn.LSTM(5, 6, batch_first=True)
+        self.fc = nn.Linear(6, tags)
+
+
+def test_a_word_tagger_with_an_embedding_reads_typed_words_and_shows_its_tags():
+    """Issue #13: a word-level tagger (embedding → LSTM → head, a word vocabulary) reads typed
+    words through its embedding and the stepper shows the head's outputs for each word (raw
+    outputs: the file names no tags)."""
+    words = ["<unk>", "the", "cat", "sat", "on", "mat"]
+    torch.manual_seed(2)
+    net = Tagger(len(words), 3)
+    data = torch_bytes({"stoi": {w: k for k, w in enumerate(words)},
+                        "model_state_dict": net.state_dict()})
+    at = upload(open_page(PAGE), "tagger.pt", data)
+    click(at, "Inspect this model")
+    model = at.session_state["custom_model"]
+    assert model.embedding is not None and model.head is not None
+    at.switch_page("app.py")
+    at.run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.text_area(key="w_typed").set_value("the cat sat on the dog").run()
+    no_exception(at)
+    seq = at.session_state["uploaded_sequence"]
+    np.testing.assert_array_equal(seq.meta["token_ids"], [1, 2, 3, 4, 1, 0])   # dog -> <unk>
+    assert "Model output:" in texts(at.markdown)
+    from lstm_viz.workbench import Loaded, run
+    pred = Loaded(seq, model, run(model, seq)).prediction()
+    with torch.no_grad():
+        ids = torch.tensor(seq.meta["token_ids"])[None]
+        want = net.fc(net.lstm(net.embedding(ids))[0])[0].numpy()
+    np.testing.assert_allclose(pred, want, atol=1e-5)
