@@ -224,17 +224,22 @@ class Loaded:
     def prediction(self) -> np.ndarray | None:
         """The head's output per step (T, outputs), when the model has a head (a shipped or
         trained one's, or an uploaded file's ``(W, b)``)."""
+        return self.readout(self.trace.output)
+
+    def readout(self, output: np.ndarray) -> np.ndarray | None:
+        """The model's head applied to a recurrent ``output`` (..., features) — this trace's or
+        an intervened one's — or None when there is no head that reads it."""
         tm = self.model.trained
         if tm is not None:
-            if tm.head_weight.shape[1] != self.trace.output.shape[-1]:
+            if tm.head_weight.shape[1] != output.shape[-1]:
                 return None
-            return tm.readout(self.trace.output)
+            return tm.readout(output)
         if self.model.head is None:
             return None
         w, b = self.model.head
-        if w.shape[1] != self.trace.output.shape[-1]:
+        if w.shape[1] != output.shape[-1]:
             return None
-        out = np.asarray(self.trace.output, dtype=np.float32) @ np.asarray(w, np.float32).T
+        out = np.asarray(output, dtype=np.float32) @ np.asarray(w, np.float32).T
         return out if b is None else out + np.asarray(b, np.float32)
 
 

@@ -83,7 +83,7 @@ st.plotly_chart(fig, key="exp_surgery", width="stretch", config={"displayModeBar
 figure_downloads(fig, "surgery", key="exp_surgery_export")
 before_pred = loaded.prediction()
 if before_pred is not None:
-    after_pred = loaded.model.trained.readout(result.trace.output)
+    after_pred = loaded.readout(result.trace.output)
     sentence, drawn = prediction_change(before_pred, after_pred)
     st.markdown(sentence)
     pred_fig = plots.prediction_lines(before_pred[:, drawn], after_pred[:, drawn],

@@ -150,13 +150,17 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
 def held_run(loaded: Loaded, holds: list[Hold], layer: int, direction: int) -> Surgery:
     """``surgery`` of the sequence with these holds, cached (a rerun does not trace again)."""
     return RESULTS.get(_key(loaded, "surgery", format_ablate(holds), layer, direction),
-                       lambda: surgery(loaded.recurrent, loaded.sequence.values, holds,
+                       lambda: surgery(loaded.recurrent, loaded.inputs, holds,
                                        loaded.trace, layer, direction))
 
 
 def edit_run(loaded: Loaded, x_edit: np.ndarray, step: int, layer: int,
              direction: int) -> Counterfactual:
     """``counterfactual`` of one edit, cached."""
+    if loaded.inputs is not loaded.sequence.values:  # token ids through an uploaded embedding
+        raise InputError("Editing an input of a model that reads token ids through its "
+                         "embedding is not available yet: use Surgery, Rank units or "
+                         "Attribution, which read the embedded inputs.")
     return RESULTS.get(_key(loaded, "edit", array_digest(x_edit), step, layer, direction),
                        lambda: counterfactual(loaded.recurrent, loaded.sequence.values, x_edit,
                                               step, layer, direction))
@@ -186,7 +190,7 @@ def open_in_surgery(quantity_key: str = "exp_rank_q", unit_key: str = "exp_rank_
 
 def ranked(loaded: Loaded, quantity: str, value: str, layer: int, direction: int) -> Ablation:
     return RESULTS.get(_key(loaded, "rank", quantity, value, layer, direction),
-                       lambda: ablate_each_unit(loaded.recurrent, loaded.sequence.values,
+                       lambda: ablate_each_unit(loaded.recurrent, loaded.inputs,
                                                 quantity, value, layer=layer,
                                                 direction=direction))
 
@@ -224,13 +228,15 @@ def head_row(loaded: Loaded, step: int, output: int | None) -> tuple[np.ndarray,
         size = loaded.trace.output.shape[-1]
         return np.full(size, 1 / size), "the mean of the model's output"
     k = int(np.argmax(pred[step])) if output is None else int(output)
-    return loaded.model.trained.head_weight[k].astype(np.float64), f"the head's output {k}"
+    head = (loaded.model.trained.head_weight if loaded.model.trained is not None
+            else loaded.model.head[0])                # a shipped head, or an uploaded one
+    return head[k].astype(np.float64), f"the head's output {k}"
 
 
 def attributions(loaded: Loaded, step: int, weight: np.ndarray) -> dict[str, np.ndarray]:
     """Every method's attribution (T, inputs) of ``weight · output[step]`` (occlusion left out
     when it would run too many sequences)."""
-    x = loaded.sequence.values
+    x = loaded.inputs                                # what the recurrent module reads
     methods = [m for m in ATTRIBUTION_METHODS
                if (m != "occlusion" or x.size <= MAX_OCCLUSION_ROWS)
                and (m != "integrated_gradients" or fits(loaded, IG_STEPS))]
@@ -244,13 +250,13 @@ def attributions(loaded: Loaded, step: int, weight: np.ndarray) -> dict[str, np.
 def connected(loaded: Loaded, weight: np.ndarray) -> np.ndarray:
     """``connectivity`` of the sequence for this score, cached."""
     return RESULTS.get(_key(loaded, "conn", weight.tobytes()),
-                       lambda: connectivity(loaded.recurrent, loaded.sequence.values, weight))
+                       lambda: connectivity(loaded.recurrent, loaded.inputs, weight))
 
 
 def completeness(loaded: Loaded, step: int, weight: np.ndarray,
                  ig: np.ndarray) -> tuple[float, float]:
     """(Σ integrated gradients, score(x) − score(zeros)): equal up to the path's discretisation."""
-    rec, x = loaded.recurrent, loaded.sequence.values
+    rec, x = loaded.recurrent, loaded.inputs
     score = float(rec.trace(x).output[step] @ weight)
     base = float(rec.trace(np.zeros_like(x)).output[step] @ weight)
     return float(ig.sum()), score - base

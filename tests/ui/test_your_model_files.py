@@ -273,3 +273,25 @@ def test_a_word_tagger_with_an_embedding_reads_typed_words_and_shows_its_tags():
         ids = torch.tensor(seq.meta["token_ids"])[None]
         want = net.fc(net.lstm(net.embedding(ids))[0])[0].numpy()
     np.testing.assert_allclose(pred, want, atol=1e-5)
+
+
+def test_experiments_read_an_uploaded_taggers_embedded_inputs():
+    """The Experiments page on an embedding model fed token ids: surgery, ranking and
+    attribution run on the embedded inputs; the counterfactual edit says it is not available
+    in one sentence."""
+    words = ["<unk>", "the", "cat", "sat"]
+    torch.manual_seed(5)
+    data = torch_bytes({"itos": words, "state_dict": Tagger(len(words), 2).state_dict()})
+    at = upload(open_page(PAGE), "tagger.pt", data)
+    click(at, "Inspect this model")
+    at.switch_page("app.py")
+    at.run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.text_area(key="w_typed").set_value("the cat sat the cat").run()
+    no_exception(at)
+    at.switch_page("pages/7_Experiments.py")
+    at.run()
+    no_exception(at)
+    errors = texts(at.error)
+    assert "Editing an input of a model that reads token ids" in errors
+    assert errors.count("\n") == 0, errors                 # that one sentence only
