@@ -126,8 +126,8 @@ def live_view() -> None:
 
 
 def head_readout(out: np.ndarray, vocab: tuple[str, ...] | None) -> str:
-    """An uploaded head's outputs at one step: the top 3 tokens (softmax) when they are the
-    vocabulary's, else the raw outputs (the first 8)."""
+    """An uploaded head's outputs at one step: the top 3 names (softmax) when the outputs are
+    named (its tags, or the vocabulary's tokens), else the raw outputs (the first 8)."""
     if vocab is not None and len(vocab) == out.shape[0]:
         p = np.exp(out - out.max())
         p /= p.sum()
@@ -144,7 +144,7 @@ def show_prediction(step: int) -> None:
     if pred is None:
         return
     if loaded.model.trained is None:            # an uploaded head: its own vocabulary
-        st.markdown(head_readout(pred[step], loaded.model.vocab))
+        st.markdown(head_readout(pred[step], loaded.model.head_labels or loaded.model.vocab))
         return
     task = TASKS[loaded.model.trained.task]
     target = seq.meta.get("target") if ss["seq_source"] == "example" else None

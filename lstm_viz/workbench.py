@@ -94,6 +94,7 @@ class Model:
     embedding: np.ndarray | None = None        # (V, input_size): token ids -> inputs (uploads)
     head: tuple[np.ndarray, np.ndarray | None] | None = None   # (W, b) reading the output
     uploaded: bool = False                     # from a user's file: only its session has it
+    head_labels: tuple[str, ...] | None = None # names of the head's outputs (a tagger's tags)
 
     @property
     def variant(self) -> str:
@@ -157,10 +158,13 @@ def model_from_file(mf: Any, label: str) -> Model:
     rec = mf.recurrent
     w, b = mf.head if mf.head is not None else (None, None)
     vocab = tuple(mf.vocab) if mf.vocab is not None else None
-    extra = [("embedding", mf.embedding), ("head W", w), ("head b", b), ("vocab", vocab)]
+    labels = getattr(mf, "head_labels", None)
+    labels = tuple(labels) if labels is not None else None
+    extra = [("embedding", mf.embedding), ("head W", w), ("head b", b), ("vocab", vocab),
+             ("head labels", labels)]
     key = "user:" + model_key(rec, *(x for pair in extra for x in pair))
     return Model(rec, label, key, vocab=vocab, embedding=mf.embedding, head=mf.head,
-                 uploaded=True)
+                 uploaded=True, head_labels=labels)
 
 
 def token_ids(model: Model, sequence: Sequence) -> np.ndarray | None:

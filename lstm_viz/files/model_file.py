@@ -26,6 +26,7 @@ from lstm_viz.files.model_parts import (
     _MAX_LISTED,
     _blocks,
     _extras,
+    _find_head_labels,
     _find_vocab,
     _fixed_extras,
     _Found,
@@ -70,6 +71,7 @@ class ModelFile:
     tensors: dict[str, str] = field(default_factory=dict)   # every tensor -> its use
     variants: list[str] = field(default_factory=list)       # every variant the weights fit
     contents: FileContents | None = None
+    head_labels: list[str] | None = None                    # names of the head's outputs
 
 
 def read_model(filename: str, data: bytes, pick: str | None = None) -> ModelFile:
@@ -262,8 +264,9 @@ def _from_torch(label: str, raw: Any) -> _Found:
             f"{'were' if len(outside) != 1 else 'was'} left out."
         )
     vocab = _find_vocab(raw, root, attrs, notes)
+    labels = _find_head_labels(raw, root, attrs, notes)
     found = _from_flat(model, classes, attrs, notes, tensors)
-    found.vocab = vocab
+    found.vocab, found.head_labels = vocab, labels
     return found
 
 
@@ -423,8 +426,13 @@ def _finish(label: str, found: _Found, pick: str | None) -> ModelFile:
                 "embedding nor the head: it was left out."
             )
             vocab = None
+    labels = found.head_labels
+    if labels is not None and (head is None or len(labels) != head[0].shape[0]):
+        notes.append(f"The {len(labels):,} names of outputs in the file match no head's "
+                     "outputs: they were left out.")
+        labels = None
     # the modules' descriptions only: the picked weights live in `rec`, the others are let go
     described = [RecurrentModule(m.path, m.variant, {}, m.cell, m.batch_first) for m in modules]
     contents = FileContents(described, embedding, vocab, head, tensors, notes)
     return ModelFile(rec, candidates, module.path, embedding, vocab, head, notes, tensors,
-                     fits, contents)
+                     fits, contents, labels)

@@ -37,6 +37,7 @@ class _Found:
     vocab: list[str] | None = None
     owner: dict[str, str] = field(default_factory=dict)  # recurrent tensor -> its module path
     fixed: FileContents | None = None           # a Keras / ONNX reader's own choice
+    head_labels: list[str] | None = None        # names of the head's outputs (tags, classes)
 
 
 
@@ -63,8 +64,21 @@ def _as_vocab(v: Any) -> list[str] | None:
     return None
 
 
+# Names of a classifier head's outputs (a tagger's tags), kept under one of these keys.
+_HEAD_LABEL_KEYS = ("tags", "idx2tag", "itos_tags", "tag_vocab", "tag2idx", "tag2id", "labels",
+                    "id2label", "label2id", "idx2label", "label2idx", "classes", "class_names",
+                    "target_names")
+
+
+def _find_head_labels(raw: Any, root: Any, attrs: dict[str, dict[str, Any]],
+                      notes: list[str]) -> list[str] | None:
+    """The names of the head's outputs when the checkpoint or the model keeps them."""
+    return _find_vocab(raw, root, attrs, notes, _HEAD_LABEL_KEYS, "names of the head's outputs")
+
+
 def _find_vocab(raw: Any, root: Any, attrs: dict[str, dict[str, Any]],
-                notes: list[str]) -> list[str] | None:
+                notes: list[str], keys: tuple[str, ...] = _VOCAB_KEYS,
+                what: str = "vocabulary") -> list[str] | None:
     places: list[tuple[str, Mapping[str, Any]]] = []
     for where, obj in (("checkpoint", raw), ("model", root)):
         if isinstance(obj, Mapping):
@@ -72,11 +86,11 @@ def _find_vocab(raw: Any, root: Any, attrs: dict[str, dict[str, Any]],
     for path, att in attrs.items():
         places.append((f"model{'.' + path if path else ''}", att))
     for where, obj in places:
-        for key in _VOCAB_KEYS:
+        for key in keys:
             if key in obj:
                 vocab = _as_vocab(obj[key])
                 if vocab is not None:
-                    notes.append(f"The vocabulary ({len(vocab):,} tokens) is the {where}'s "
+                    notes.append(f"The {what} ({len(vocab):,} tokens) is the {where}'s "
                                  f"{quote(key)}.")
                     return vocab
     return None

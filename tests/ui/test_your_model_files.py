@@ -247,13 +247,13 @@ class Tagger(nn.Module):
 
 
 def test_a_word_tagger_with_an_embedding_reads_typed_words_and_shows_its_tags():
-    """Issue #13: a word-level tagger (embedding → LSTM → head, a word vocabulary) reads typed
-    words through its embedding and the stepper shows the head's outputs for each word (raw
-    outputs: the file names no tags)."""
+    """Issue #13: a word-level tagger (embedding → LSTM → head, a word vocabulary, its tags)
+    reads typed words through its embedding and the stepper shows its top tags."""
     words = ["<unk>", "the", "cat", "sat", "on", "mat"]
+    tags = ["DET", "NOUN", "VERB"]
     torch.manual_seed(2)
     net = Tagger(len(words), 3)
-    data = torch_bytes({"stoi": {w: k for k, w in enumerate(words)},
+    data = torch_bytes({"stoi": {w: k for k, w in enumerate(words)}, "tags": tags,
                         "model_state_dict": net.state_dict()})
     at = upload(open_page(PAGE), "tagger.pt", data)
     click(at, "Inspect this model")
@@ -266,13 +266,14 @@ def test_a_word_tagger_with_an_embedding_reads_typed_words_and_shows_its_tags():
     no_exception(at)
     seq = at.session_state["uploaded_sequence"]
     np.testing.assert_array_equal(seq.meta["token_ids"], [1, 2, 3, 4, 1, 0])   # dog -> <unk>
-    assert "Model output:" in texts(at.markdown)
     from lstm_viz.workbench import Loaded, run
     pred = Loaded(seq, model, run(model, seq)).prediction()
     with torch.no_grad():
         ids = torch.tensor(seq.meta["token_ids"])[None]
         want = net.fc(net.lstm(net.embedding(ids))[0])[0].numpy()
     np.testing.assert_allclose(pred, want, atol=1e-5)
+    shown = texts(at.markdown).split("Model predicts:")[1][:80]
+    assert tags[int(np.argmax(want[0]))] in shown                 # step 0's top tag, by name
 
 
 def test_experiments_read_an_uploaded_taggers_embedded_inputs():
