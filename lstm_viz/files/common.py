@@ -6,12 +6,15 @@ Also the limits on uploaded sequences and the file extensions each reader takes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lstm_viz.errors import InputError
+
+T = TypeVar("T")
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_STEPS = 200_000
@@ -145,6 +148,24 @@ def quote(s: str, limit: int = 30) -> str:
 def clip(s: str, limit: int = NAME_LIMIT) -> str:
     """`s` cut to `limit` characters, ending in "…" when cut (messages never echo long input)."""
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def one_sentence(label: str, read: Callable[[], T], hint: str) -> T:
+    """``read()``, with every failure as one ``InputError`` sentence: an ``InputError`` keeps its
+    message, any other exception (a parser's: the file's fault, never a crash) says the file
+    could not be read and ends with ``hint``. Nothing of the file outlives a refusal: the
+    exception's frames are cleared (`forget`) before the sentence is raised."""
+    message = ""
+    try:
+        return read()
+    except InputError as e:
+        message = str(e)
+        forget(e)
+    except Exception as e:
+        message = (f"{label} could not be read as a model file ({type(e).__name__}): check that "
+                   f"it is complete and in the format its extension says, or {hint}.")
+        forget(e)
+    raise InputError(message)
 
 
 def forget(exc: BaseException | None) -> None:

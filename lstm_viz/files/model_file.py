@@ -19,7 +19,15 @@ import numpy as np
 
 from lstm_viz.core import Recurrent
 from lstm_viz.errors import InputError
-from lstm_viz.files.common import NAME_LIMIT, check_size, clip, file_ext, forget, quote
+from lstm_viz.files.common import (
+    NAME_LIMIT,
+    SAVE_HINT,
+    check_size,
+    clip,
+    file_ext,
+    one_sentence,
+    quote,
+)
 from lstm_viz.files.contents import FileContents, RecurrentModule
 from lstm_viz.files.model_config import fitting_variants, infer_config, match_anywhere
 from lstm_viz.files.model_parts import (
@@ -87,26 +95,8 @@ def read_model(filename: str, data: bytes, pick: str | None = None) -> ModelFile
     ext = file_ext(filename if isinstance(filename, str) else "")
     base = str(filename).strip().replace("\\", "/").rsplit("/", 1)[-1]
     label = "'" + clip(base or "upload") + "'"
-    message: str | None = None
-    result: ModelFile | None = None
-    try:
-        found = _read(label, ext, bytes(data))
-        result = _finish(label, found, pick)
-    except InputError as e:
-        message = str(e)
-        forget(e)
-    except Exception as e:  # any parser failure is the file's fault, never a crash
-        message = (
-            f"{label} could not be read as a model file ({type(e).__name__}): check that it is "
-            "complete and in the format its extension says, or save the weights with "
-            "torch.save(model.state_dict(), 'model.pt') and upload that."
-        )
-        forget(e)
-    if message is not None:
-        found = result = None  # noqa: F841  (nothing of the file outlives this)
-        raise InputError(message)
-    assert result is not None
-    return result
+    return one_sentence(label, lambda: _finish(label, _read(label, ext, bytes(data)), pick),
+                        SAVE_HINT)
 
 
 # -- reading -------------------------------------------------------------------------------------

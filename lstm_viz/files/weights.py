@@ -27,6 +27,7 @@ from lstm_viz.files.common import (
     forget,
     mb,
     npy_header,
+    one_sentence,
     out_of_range,
     quote,
     shape_of,
@@ -66,8 +67,8 @@ def load_state_dict_file(filename: str, data: bytes) -> dict[str, np.ndarray]:
     check_size(data)
     ext = file_ext(filename)
     label = "'" + clip(filename.strip().replace("\\", "/").rsplit("/", 1)[-1] or "upload") + "'"
-    message: str | None = None
-    try:
+
+    def read() -> dict[str, np.ndarray]:
         if ext in (".pt", ".pth"):
             raw = _read_torch(label, bytes(data))
         elif ext == ".safetensors":
@@ -88,19 +89,9 @@ def load_state_dict_file(filename: str, data: bytes) -> dict[str, np.ndarray]:
             del entries[key]
             out[key] = _to_float_array(key, value)
             del value
-    except InputError as e:
-        message = str(e)
-        forget(e)
-    except Exception as e:  # any parser failure is the file's fault, never a crash
-        message = (
-            f"{label} could not be read as a model file ({type(e).__name__}): check that it is "
-            f"complete and in the format its extension says, or {SAVE_HINT}."
-        )
-        forget(e)
-    if message is not None:
-        raw = entries = out = value = None  # noqa: F841  (nothing of the file outlives this)
-        raise InputError(message)
-    return out
+        return out
+
+    return one_sentence(label, read, SAVE_HINT)
 
 
 def _check_recurrent_bounds(entries: Mapping[str, Any]) -> None:
