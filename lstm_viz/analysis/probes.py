@@ -60,8 +60,8 @@ def pattern_signal(labels: Sequence[str] | None, pattern: str) -> np.ndarray:
                          "as ( ) for a depth.")
     if len(parts) > 2:
         raise InputError(f"The pattern {pattern.strip()[:MAX_PATTERN]!r} has {len(parts)} parts; "
-                         "type one (a count, like ( ) or two separated by a space (a depth, "
-                         "like ( ) ).")
+                         "type one part for a count, or an opening and a closing part "
+                         "separated by a space for a depth.")
     if any(len(p) > MAX_PATTERN for p in parts):
         raise InputError(f"A pattern is at most {MAX_PATTERN} characters long.")
     opens = _occurrences(labels, parts[0])
@@ -132,7 +132,7 @@ def task_latents(values: np.ndarray, meta: Mapping | None) -> dict[str, np.ndarr
 class Probe:
     """A linear probe of one layer: held-out R² for the signal, and for the control (the same
     probe on the signal circularly shifted); ``weights`` (H,) reads the signal from the units
-    (fit on the whole signal's first part, without the intercept)."""
+    (the fit on the first steps; its intercept is not kept)."""
 
     r2: float
     r2_control: float
