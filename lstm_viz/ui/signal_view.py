@@ -14,6 +14,7 @@ import streamlit as st
 
 from lstm_viz.analysis.experiments import correlations, signals
 from lstm_viz.analysis.probes import LayerProbe, pattern_signal, probe_layers
+from lstm_viz.errors import InputError
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
 from lstm_viz.workbench import Loaded, sequence_key
@@ -98,7 +99,11 @@ def track_a_signal(loaded: Loaded, projector: bool) -> None:
         st.plotly_chart(fig, key="exp_signal", width="stretch", config={"displayModeBar": False})
         figure_downloads(fig, "signal-correlation", key="exp_signal_export")
     with shown_as_message("probing the layers for the signal", stop=False):
-        rows = probed(loaded, quantity, name, signal)
+        try:
+            rows = probed(loaded, quantity, name, signal)
+        except InputError as exc:        # this signal cannot be probed here: a note, no failure
+            st.caption(f"No linear probe for this signal: {plain(str(exc), 300)}")
+            return
         st.markdown(
             f"**A linear probe per layer**: ridge regression from all the layer's {quantity} "
             "units to the signal, fit on the first 70% of the steps and scored (R²) on the last "

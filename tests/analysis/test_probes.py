@@ -144,3 +144,8 @@ def test_the_shipped_brackets_layer_holds_the_depth_linearly(length, floor):
     assert found.r2_control <= 0.3
     r = correlations(c, depth)
     assert np.abs(r).max() > 0.95
+
+
+def test_constant_columns_are_not_offered_as_signals():
+    x = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0], [1.0, 0.0, 4.0]])
+    assert list(signals(x, ("a", "b", "c"))) == ["input a", "input c"]
