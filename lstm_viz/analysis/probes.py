@@ -4,7 +4,8 @@ layer's states for one of them, with a control.
 * :func:`pattern_signal`: a signal the user types as a pattern over the sequence's labels
   (characters or tokens): ``(`` counts the ``(`` seen so far; ``( )`` is the running depth,
   opens minus closes; a quote alone (``"``, ``'``, `````) or a pattern given twice (``" "``,
-  ``$ $``) is 1 inside a quoted span and 0 outside.
+  ``$ $``) is 1 inside a quoted span and 0 outside; ``\\n``, ``\\t``, ``\\s`` stand for a
+  newline, a tab, a space.
 * :func:`task_latents`: what the shipped task knows it is computing, where that is a sequence
   (adding: the running sum of the marked values; sine: the next clean value). The brackets depth
   comes from the labels in :func:`lstm_viz.analysis.experiments.signals`.
@@ -54,7 +55,7 @@ def pattern_signal(labels: Sequence[str] | None, pattern: str) -> np.ndarray:
     if not labels:
         raise InputError("This sequence has no characters or tokens to count a pattern in; "
                          "pick a text or task sequence, or track an input column instead.")
-    parts = str(pattern).split()
+    parts = [_unescaped(p) for p in str(pattern).split()]
     if not parts:
         raise InputError("The pattern is empty: type a character such as ( or a pair such "
                          "as ( ) for a depth.")
@@ -80,6 +81,12 @@ def pattern_signal(labels: Sequence[str] | None, pattern: str) -> np.ndarray:
         raise InputError(f"Neither {parts[0]!r} nor {parts[1]!r} occurs in this sequence; "
                          f"try one of {_common(labels)}.")
     return np.cumsum(opens) - np.cumsum(closes)
+
+
+def _unescaped(part: str) -> str:
+    """A typed part with ``\\n``, ``\\t``, ``\\s`` read as a newline, a tab, a space (a text box
+    cannot hold the first two, and a space separates the parts)."""
+    return part.replace("\\n", "\n").replace("\\t", "\t").replace("\\s", " ")
 
 
 def _common(labels: Sequence[str], most: int = 5) -> str:

@@ -26,9 +26,10 @@ from .safe_text import plain
 from .trace_cache import RESULTS
 
 PATTERN = "a pattern you type"
-PATTERN_HELP = ("Over the sequence's characters or tokens: ( counts the open brackets so far; "
-                "( ) is the depth, opens minus closes; \" (or a pattern twice, like $ $) is 1 "
-                "inside a quoted span and 0 outside.")
+PATTERN_HELP = ("Over the sequence's characters or tokens: `(` counts the open brackets so "
+                "far; `( )` is the depth, opens minus closes; `\"` (or a pattern twice, like "
+                "`* *`) is 1 inside a quoted span and 0 outside; `\\n` is a newline, `\\s` a "
+                "space.")
 
 
 def _typed() -> None:
@@ -109,7 +110,9 @@ def track_a_signal(loaded: Loaded, projector: bool) -> None:
             "units to the signal, fit on the first 70% of the steps and scored (R²) on the last "
             "30%; the control is the same probe on the signal shifted in time. A probe far above "
             "its control means the layer holds the signal linearly; a control close to the "
-            "probe means the fit comes from the signal's shape, not from the layer.")
+            "probe means the fit comes from the signal's shape, not from the layer. Below 0, the "
+            "probe does worse than the held-out mean: a count that keeps growing leaves the "
+            "range the probe was fit on.")
         st.dataframe(pd.DataFrame({
             "layer": [row.name for row in rows],
             "probe R²": [row.probe.r2 for row in rows],

@@ -149,3 +149,11 @@ def test_the_shipped_brackets_layer_holds_the_depth_linearly(length, floor):
 def test_constant_columns_are_not_offered_as_signals():
     x = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0], [1.0, 0.0, 4.0]])
     assert list(signals(x, ("a", "b", "c"))) == ["input a", "input c"]
+
+
+def test_escapes_stand_for_a_newline_and_a_space():
+    labels = tuple("a b\nc d\n")
+    np.testing.assert_array_equal(pattern_signal(labels, r"\n"), [0, 0, 0, 1, 1, 1, 1, 2])
+    np.testing.assert_array_equal(pattern_signal(labels, r"\s"), [0, 1, 1, 1, 1, 2, 2, 2])
+    with pytest.raises(InputError, match=r"'\\n' does not occur"):
+        pattern_signal(tuple("abc"), r"\n")
