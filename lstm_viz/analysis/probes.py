@@ -27,6 +27,8 @@ from lstm_viz.errors import InputError
 MAX_PATTERN = 40          # characters of a pattern at most
 MIN_STEPS = 10            # steps a probe needs at least (3 or more held out at split 0.7)
 CONTROL_SHIFTS = 5        # circular shifts the control averages over
+SPLIT = 0.7               # the share of the steps a probe is fit on (the rest scores it)
+RIDGE = 1e-2              # the probe's ridge penalty
 QUOTES = ('"', "'", "`")  # a quote alone means "inside quotes", not a count
 
 
@@ -188,7 +190,7 @@ def _fit(X: np.ndarray, Y: np.ndarray, n: int, ridge: float) -> tuple[np.ndarray
     return np.where(total > 0, r2, np.nan), W
 
 
-def probe(states: np.ndarray, signal: np.ndarray, ridge: float = 1e-2, split: float = 0.7,
+def probe(states: np.ndarray, signal: np.ndarray, ridge: float = RIDGE, split: float = SPLIT,
           seed: int = 0) -> Probe:
     """Ridge regression (closed form) from ``states`` (T, H), every unit of one layer, to
     ``signal`` (T,): fit on the first ``split`` of the steps, R² on the rest. The split is
@@ -238,7 +240,7 @@ class LayerProbe:
 
 
 def probe_layers(states: Mapping[tuple[int, int], np.ndarray], signal: np.ndarray,
-                 ridge: float = 1e-2, split: float = 0.7, seed: int = 0) -> list[LayerProbe]:
+                 ridge: float = RIDGE, split: float = SPLIT, seed: int = 0) -> list[LayerProbe]:
     """A probe per (layer, direction) of ``states`` ((T, H) each), in layer order; direction
     is reported as -1 when the model has one direction only (so it is not named)."""
     bidirectional = any(d for _, d in states)

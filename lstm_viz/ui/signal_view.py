@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis.experiments import correlations, signals
-from lstm_viz.analysis.probes import LayerProbe, pattern_signal, probe_layers
+from lstm_viz.analysis.probes import SPLIT, LayerProbe, pattern_signal, probe_layers
 from lstm_viz.errors import InputError
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
@@ -107,12 +107,12 @@ def track_a_signal(loaded: Loaded, projector: bool) -> None:
             return
         st.markdown(
             f"**A linear probe per layer**: ridge regression from all the layer's {quantity} "
-            "units to the signal, fit on the first 70% of the steps and scored (R²) on the last "
-            "30%; the control is the same probe on the signal shifted in time. A probe far above "
-            "its control means the layer holds the signal linearly; a control close to the "
-            "probe means the fit comes from the signal's shape, not from the layer. Below 0, the "
-            "probe does worse than the held-out mean: a count that keeps growing leaves the "
-            "range the probe was fit on.")
+            f"units to the signal, fit on the first {SPLIT:.0%} of the steps and scored (R²) on "
+            f"the last {1 - SPLIT:.0%}; the control is the same probe on the signal shifted in "
+            "time. A probe far above its control means the layer holds the signal linearly; a "
+            "control close to the probe means the fit comes from the signal's shape, not from "
+            "the layer. Below 0, the probe does worse than the held-out mean: a count that "
+            "keeps growing leaves the range the probe was fit on.")
         st.dataframe(pd.DataFrame({
             "layer": [row.name for row in rows],
             "probe R²": [row.probe.r2 for row in rows],
