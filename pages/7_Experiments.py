@@ -14,8 +14,6 @@ import streamlit as st
 from lstm_viz.analysis import ATTRIBUTION_METHODS
 from lstm_viz.analysis.experiments import (
     SETTLED,
-    correlations,
-    signals,
 )
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
@@ -41,6 +39,7 @@ from lstm_viz.ui.experiments_view import (
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
+from lstm_viz.ui.signal_view import track_a_signal
 from lstm_viz.ui.units_view import clicked_unit
 
 TOP_UNITS = 5        # units listed under the damage chart
@@ -213,20 +212,4 @@ else:
 
 # -- 6. track a signal --------------------------------------------------------------------------
 st.header("Track a signal: which unit follows it?")
-found_signals = signals(seq.values, seq.feature_names, labels)
-sig_col, q_col = st.columns([2, 1])
-signal = sig_col.selectbox("Signal", list(found_signals), key="exp_sig")
-tracked = [n for n in ("c", "h") if n in trace.names(layer, direction)]
-sig_q = q_col.radio("In", tracked, horizontal=True, key="exp_sig_q", format_func=style.label)
-with shown_as_message("correlating the units with the signal", stop=False):
-    r = correlations(trace.get(sig_q, layer, direction)[:, 0], found_signals[signal])
-    best = int(np.argmax(np.abs(r)))
-    ss["exp_sig_unit"] = best
-    st.markdown(f"**Unit {best}**'s {sig_q} follows {plain(signal, 60)} best "
-                f"(r = {r[best]:+.3f}); hold it at its mean in Surgery to see what the model "
-                "loses without it.")
-    st.button("Hold it in Surgery", key="exp_sig_open", on_click=open_in_surgery,
-              args=("exp_sig_q", "exp_sig_unit"))
-    sig_fig = plots.correlation_bars(r, sig_q, signal, projector)
-    st.plotly_chart(sig_fig, key="exp_signal", width="stretch", config={"displayModeBar": False})
-    figure_downloads(sig_fig, "signal-correlation", key="exp_signal_export")
+track_a_signal(loaded, projector)

@@ -286,3 +286,42 @@ def test_prediction_change_of_a_classifier():
     at = open_page(PAGE, query={"task": "remember", "ablate": "f:0-15:0:5-29"})
     assert "the predicted output changes at" in texts(at)
     assert len(chart(at, "exp_prediction")["data"]) == 2
+
+
+def test_track_a_typed_pattern_with_a_probe_per_layer():
+    """Issue #14: a typed pattern is the signal tracked; the probe table is the core probe's;
+    a bad pattern is one sentence and the rest of the page stays."""
+    from lstm_viz.analysis.experiments import correlations
+    from lstm_viz.analysis.probes import pattern_signal, probe
+    from lstm_viz.ui.signal_view import PATTERN
+    at = open_page(PAGE, query={"task": "brackets"})
+    seq, model = shipped("brackets")
+    c = model.recurrent.trace(seq.values).get("c")[:, 0]
+    [table] = [d.value for d in at.dataframe if "probe R²" in d.value.columns]
+    depth = probe(c, pattern_signal(seq.labels, "( )"))
+    assert table["layer"].tolist() == ["layer 0"]
+    np.testing.assert_allclose(table["probe R²"], [depth.r2], rtol=1e-5)
+    np.testing.assert_allclose(table["control R²"], [depth.r2_control], rtol=1e-5)
+    assert table["probe R²"][0] > 0.9 and table["control R²"][0] < 0.3
+    assert "far above its control" in texts(at)
+    bars = chart(at, "exp_probe")["data"]
+    assert [b["name"] for b in bars] == ["probe", "control (shifted signal)"]
+    at.text_input(key="exp_sig_pattern").input("(").run()
+    no_exception(at)
+    assert at.selectbox(key="exp_sig").value == PATTERN
+    opens = pattern_signal(seq.labels, "(")
+    [table] = [d.value for d in at.dataframe if "probe R²" in d.value.columns]
+    np.testing.assert_allclose(table["probe R²"], [probe(c, opens).r2], rtol=1e-5)
+    best = int(np.argmax(np.abs(correlations(c, opens))))
+    assert f"**Unit {best}**'s c follows pattern ( best" in texts(at)
+    at.text_input(key="exp_sig_pattern").input("<b>x").run()
+    no_exception(at)
+    [error] = [e.value for e in at.error]
+    assert "'<b>x' does not occur in this sequence" in error.replace("\\", "")
+    assert not [d for d in at.dataframe if "probe R²" in d.value.columns]
+    assert "Rank units" in "\n".join(h.value for h in at.header)      # the page went on
+    at = open_page(PAGE, query={"task": "remember"})     # input D: 1 at step 0 only
+    no_exception(at)
+    assert at.selectbox(key="exp_sig").value == "input D" and not at.error
+    assert any("No linear probe for this signal: The signal is constant over the last 9 steps"
+               in c.value for c in at.caption)
