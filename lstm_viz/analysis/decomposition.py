@@ -38,9 +38,13 @@ from lstm_viz.errors import InputError
 MEANING = ("the part of the score that comes from each step alone, with interactions assigned by "
            "Murdoch et al.'s rule; the parts add up to the score exactly")
 # The per-step strip runs T phrases as T batch rows over T steps: refused past this much work
-# (multiply-adds, about a minute of one core at worst) and run in chunks of bounded memory.
+# (multiply-adds; at the cap, 4-15 s on a busy 2-core machine) and in chunks of bounded memory.
 MAX_STRIP_WORK = 4_000_000_000
+ELEMENTWISE = 200       # the cost of a cell unit's ~60 elementwise operations, in multiply-adds
 MAX_CHUNK_VALUES = 20_000_000
+# A chunk's per-step product h W_hh^T stays under this many multiply-adds: OpenBLAS runs one
+# of 2^19 or more on several threads, which on a busy machine made the strip 10-30× slower.
+STEP_PRODUCT = 500_000
 
 Act = Callable[[np.ndarray], np.ndarray]
 
@@ -96,7 +100,7 @@ def _direction(rel_x: np.ndarray, irr_x: np.ndarray, phrase: np.ndarray, w: Weig
     bias = (np.zeros(w.weight_hh.shape[0], dtype=dt) if w.bias_ih is None
             else w.bias_ih + w.bias_hh)
     peep = dict(zip("ifo", w.peephole, strict=True)) if w.peephole is not None else {}
-    Zr = (rel_x.reshape(T * B, -1) @ Wih_T).reshape(T, B, -1)
+    Zr = (rel_x.reshape(T * B, -1) @ Wih_T).reshape(T, B, -1)    # the inputs' part, all steps
     Zi = (irr_x.reshape(T * B, -1) @ Wih_T).reshape(T, B, -1)
     g_act, c_act = ACTS[row.input_activation], ACTS[row.output_activation]
     zeros, ones = np.zeros((B, H), dtype=dt), np.ones((B, H), dtype=dt)
@@ -198,7 +202,7 @@ def strip_work(model: Recurrent, steps: int) -> int:
     """About how many multiply-adds the per-step strip of a ``steps``-long sequence costs."""
     c = model.config
     per = sum(c.gate_rows * (c.layer_input_size(k) + c.real_hidden_size) * 2
-              + 40 * c.hidden_size for k in range(c.num_layers)) * c.num_directions
+              + ELEMENTWISE * c.hidden_size for k in range(c.num_layers)) * c.num_directions
     return steps * steps * per
 
 
@@ -213,9 +217,10 @@ def strip_parts(model: Recurrent, x: Any, step: int, weight: Any) -> tuple[np.nd
         raise InputError(f"The per-step decomposition of {n:,} steps is too much work here; "
                          f"use a sequence (or target step) of at most {most:,} steps.")
     c = model.config
-    per_row = n * (c.input_size + 4 * c.gate_rows + 4 * c.num_directions * c.real_hidden_size
-                   ) * 2
-    chunk = max(1, MAX_CHUNK_VALUES // max(1, per_row))
+    widest = max(c.layer_input_size(k) for k in range(c.num_layers))
+    per_row = n * (2 * widest + 2 * c.gate_rows + 4 * c.num_directions * c.real_hidden_size)
+    chunk = max(1, min(MAX_CHUNK_VALUES // max(1, per_row),
+                       STEP_PRODUCT // (c.gate_rows * c.real_hidden_size)))
     beta = np.zeros(T, dtype=model.dtype)
     gamma = np.zeros(T, dtype=model.dtype)
     for lo in range(0, n, chunk):
