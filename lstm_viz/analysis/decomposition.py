@@ -213,9 +213,10 @@ def strip_parts(model: Recurrent, x: Any, step: int, weight: Any) -> tuple[np.nd
     T = x.shape[0]
     n = T if model.bidirectional else step + 1        # later steps: beta 0 (causal)
     if strip_work(model, n) > MAX_STRIP_WORK:
-        most = int(np.sqrt(MAX_STRIP_WORK / max(1, strip_work(model, 1))))
+        most = max(1, int(np.sqrt(MAX_STRIP_WORK / max(1, strip_work(model, 1)))))
         raise InputError(f"The per-step decomposition of {n:,} steps is too much work here; "
-                         f"use a sequence (or target step) of at most {most:,} steps.")
+                         f"use a sequence (or target step) of at most {most:,} "
+                         f"step{'s' * (most != 1)}.")
     c = model.config
     widest = max(c.layer_input_size(k) for k in range(c.num_layers))
     per_row = n * (2 * widest + 2 * c.gate_rows + 4 * c.num_directions * c.real_hidden_size)

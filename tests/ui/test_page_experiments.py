@@ -315,3 +315,15 @@ def test_contextual_decomposition_strip_and_its_refusal(brackets):
     assert "contextual decomposition" not in [
         a["text"] for a in chart(gru, "exp_attr")["layout"]["annotations"]]
     assert "Σ parts + rest" not in texts(gru)
+
+
+def test_a_too_long_decomposition_is_left_out_in_one_sentence(monkeypatch):
+    from lstm_viz.analysis import decomposition
+    monkeypatch.setattr(decomposition, "MAX_STRIP_WORK", 1000)
+    at = open_page(PAGE, query={"task": "brackets", "attr": "gradient:7"})
+    assert not at.error
+    assert ("- **contextual decomposition**: left out: The per-step decomposition of 8 steps is "
+            "too much work here; use a sequence (or target step) of at most 1 step." in texts(at)
+            .replace("\\", ""))
+    titles = [a["text"] for a in chart(at, "exp_attr")["layout"]["annotations"]]
+    assert "contextual decomposition" not in titles and "gradient" in titles
