@@ -111,7 +111,7 @@ def _direction(rel_x: np.ndarray, irr_x: np.ndarray, phrase: np.ndarray, w: Weig
         zr, zi = Zr[t] + hr @ Whh_T, Zi[t] + hi @ Whh_T
 
         def gate(k: str, act: Act, cell_r: np.ndarray, cell_i: np.ndarray, zr=zr, zi=zi):
-            if k not in at:                           # a fixed gate: the constant 1
+            if k in row.fixed:                        # a fixed gate: the constant 1
                 return zeros, zeros, ones
             a, b = zr[:, at[k]], zi[:, at[k]]
             if k in peep:                             # p ⊙ c splits with c's parts
@@ -130,7 +130,7 @@ def _direction(rel_x: np.ndarray, irr_x: np.ndarray, phrase: np.ndarray, w: Weig
         new_i = (ii * (rg + ig + bg) + (ri + bi) * ig + (rf + if_ + bf) * ci + if_ * cr
                  + np.where(inside, 0, both))
         cr, ci = new_r, new_i
-        if "o" in at:                                 # the output gate, whole
+        if "o" not in row.fixed:                      # the output gate, whole
             z_o = zr[:, at["o"]] + zi[:, at["o"]] + bias[at["o"]]
             if "o" in peep:
                 z_o = z_o + peep["o"] * (cr + ci)
