@@ -19,6 +19,7 @@ from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
 from lstm_viz.ui import page
+from lstm_viz.ui.decomposition_view import decomposed
 from lstm_viz.ui.experiments_view import (
     attributions,
     completeness,
@@ -155,6 +156,8 @@ with shown_as_message("attributing the output", stop=False):
     found = attributions(loaded, target, weight)
     order = [method] + [m for m in ATTRIBUTION_METHODS if m != method]
     strips = {m: found[m].sum(axis=1) for m in order if m in found}
+    cd = decomposed(loaded, target, weight)      # contextual decomposition: LSTM family only
+    strips.update(cd.strip)
     st.markdown(f"The score is **{scored}** at step {target}; each strip is the attribution "
                 "of each step, summed over its input features (red raises the score, blue "
                 "lowers it).")
@@ -165,6 +168,7 @@ with shown_as_message("attributing the output", stop=False):
             st.markdown(f"- **{m.replace('_', ' ')}**: left out (it would run the sequence "
                         f"{seq.values.size if m == 'occlusion' else 64:,} times: too much "
                         "here).")
+    st.markdown(cd.bullet)
     strip_fig = plots.attribution_strips(strips, labels, target, projector)
     st.plotly_chart(strip_fig, key="exp_attr", width="stretch", config={"displayModeBar": False})
     figure_downloads(strip_fig, "attribution", key="exp_attr_export")
@@ -173,6 +177,8 @@ with shown_as_message("attributing the output", stop=False):
         st.markdown(f"**Completeness** of integrated gradients: Σ attributions = {total:.4f}, "
                     f"score(x) − score(baseline 0) = {gap:.4f} (off by "
                     f"{abs(total - gap):.2g}, the cost of a 64-point path).")
+    if cd.exactness:
+        st.markdown(cd.exactness)
 
 # -- 4. counterfactual edit ---------------------------------------------------------------------
 st.header("Counterfactual: edit one input")
