@@ -17,7 +17,7 @@ from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
-from lstm_viz.ui.exports import figure_downloads, trace_downloads
+from lstm_viz.ui.exports import diagram_downloads, figure_downloads, trace_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
@@ -159,6 +159,10 @@ click = heatmap_view(spec, fig_key)
 with st.expander("Export: these heatmaps, the whole trace, the model"):
     figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")
     trace_downloads(loaded)
+    where = (int(ss["step"]), int(ss["unit"]), int(ss["layer"]), int(ss["direction"]))
+    draw = partial(cell_diagram, variant=rec.variant, unit=where[1], step=where[0],
+                   projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+    diagram_downloads(lambda: draw(numbers_at(*where)), *where[:2], rec.variant)
 if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
     ss["_last_click"] = click.get("n")           # a click on a cell: jump there
     if click.get("unit") is not None:
