@@ -136,7 +136,7 @@ def _follow_the_model() -> None:
         return
     ss["upload_error"] = None
     before = ss.get("uploaded_sequence")
-    _read_upload(*kept, dict(view.get("options") or {}))
+    _read_upload(*kept, dict(view.get("options") or {}), check_fit=False)
     if ss.get("upload_error") and ss.get("uploaded_sequence") is before:
         ss["uploaded_sequence"] = None          # read for another model: not shown with this one
         ss.pop("_upload_before", None)
@@ -198,12 +198,14 @@ def _on_options() -> None:
     _read_upload(*kept, options_from_widgets(tuple(view["meta"].get("columns", ()))))
 
 
-def _read_upload(name: str, data: bytes, options: dict) -> None:
+def _read_upload(name: str, data: bytes, options: dict, check_fit: bool = True) -> None:
     """Read an upload with `read_sequence` ``options``, through the model's vocabulary when it
     has one (`model_vocab`; text is tokenised, whole numbers may be token ids). Bytes that parse
     are kept (at most the 20 MB upload limit: `read_sequence` refuses more), with what the
     option widgets show; a sequence that also fits the model replaces the current one. On any
-    problem the current sequence stays and the error is left for the sidebar."""
+    problem the current sequence stays and the error is left for the sidebar. ``check_fit``
+    False (a held upload read again for another model): a sequence of the wrong width is kept,
+    and the page says it does not fit, with the fix (`_fallback`)."""
     ss = st.session_state
     try:
         model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
@@ -216,7 +218,8 @@ def _read_upload(name: str, data: bytes, options: dict) -> None:
         ss["upload_file"] = (name, data)
         ss["upload_view"] = {"meta": seq.meta, "features": seq.feature_names,
                              "options": options, "reader": _reader_name(model)}
-        if ss["model_kind"] != "fresh" and not (embedded and "token_ids" in seq.meta):
+        if check_fit and ss["model_kind"] != "fresh" and not (
+                embedded and "token_ids" in seq.meta):
             loaders.check_features(seq, model.recurrent.input_size)
         check_trace_size(model, seq)
     except Exception as exc:        # InputError, a MemoryError (an Exception), a loader's bug
