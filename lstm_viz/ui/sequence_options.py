@@ -44,12 +44,14 @@ def options_from_widgets(available: tuple[str, ...]) -> dict[str, Any]:
 
 def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> None:
     """Draw the options of the kept upload: ``view`` holds the ``meta`` and ``features`` of its
-    last read and the ``options`` it was read with."""
+    last read, the ``options`` it was read with, whose vocabulary read it (``reader``) and
+    ``unread`` when the model now asked for could not read it (no caption of that read)."""
     ss = st.session_state
     meta, opts = view["meta"], view["options"]
     for key in KEYS:                       # what the widgets show: the options last read
         ss.pop(key, None)
-    if meta.get("token_ids") is not None or meta.get("source") == "text":
+    if not view.get("unread") and (meta.get("token_ids") is not None
+                                   or meta.get("source") == "text"):
         st.caption(_tokens_text(meta, view.get("reader")))
     if meta.get("time_column") is not None:
         st.caption(f"Time axis: {plain(meta['time_column'], 40)}")

@@ -140,6 +140,7 @@ def _follow_the_model() -> None:
     if ss.get("upload_error") and ss.get("uploaded_sequence") is before:
         ss["uploaded_sequence"] = None          # read for another model: not shown with this one
         ss.pop("_upload_before", None)
+        ss["upload_view"] = {**view, "unread": True}    # its last read's captions no longer hold
 
 
 def _on_upload() -> None:

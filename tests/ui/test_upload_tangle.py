@@ -103,6 +103,7 @@ def test_a_text_the_new_model_cannot_read_is_not_shown_with_it() -> None:
     [error] = [e.value for e in at.error]
     assert error.startswith("hi.txt: None of the 5 characters")
     assert "hi.txt is not read for this model: showing the task example." in captions(at)
+    assert "vocabulary of" not in captions(at)     # no caption of the read for the text model
     assert at.session_state["seq_source"] == "upload"
     at = task(at, "text")                          # the held file comes back
     assert at.session_state["uploaded_sequence"].name == "hi.txt"
