@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.analysis.experiments import format_ablate, format_attr, parse_ablate, parse_attr
+from lstm_viz.analysis.lesson_unit import TellingUnit, shipped_telling_unit
 from lstm_viz.core import VARIANTS
 from lstm_viz.training.tasks import TASKS
 
@@ -105,8 +106,29 @@ def init_state() -> None:
         ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving
         ss["playing"] = True
+    lesson_focus("unit" not in st.query_params)
     ss["notices"] = notices
     ss["_initialised"] = True
+
+
+def lesson_focus(move_unit: bool) -> TellingUnit | None:
+    """The shipped task model's telling unit (``analysis.lesson_unit``, measured once per model):
+    ``ss["key_quantity"]`` becomes its quantity (the task's lesson quantity otherwise) and, when
+    ``move_unit`` (no ``unit=`` in the link), the unit in focus becomes it. None when the model
+    shown is not a shipped one."""
+    ss = st.session_state
+    lesson = TASKS[ss["task"]].lesson if ss["task"] in TASKS else None
+    ss["key_quantity"] = lesson.quantity if lesson is not None else "c"
+    if lesson is None or ss["model_kind"] != "trained":
+        return None
+    try:
+        told = shipped_telling_unit(ss["task"], ss["variant"])
+    except Exception:       # no shipped model for this variant: the defaults stand
+        return None
+    ss["key_quantity"] = told.quantity
+    if move_unit:
+        ss["unit"] = told.unit
+    return told
 
 
 def sync_url(force: bool = False) -> None:
@@ -137,6 +159,8 @@ def commit(name: str) -> None:
     st.session_state[name] = st.session_state[f"w_{name}"]
     if name in ("task", "variant", "model_kind", "seq_source", "layer", "direction"):
         st.session_state["playing"] = False
+    if name in ("task", "variant", "model_kind"):   # the stepper's key quantity follows
+        lesson_focus(move_unit=False)
     sync_url()
 
 
