@@ -57,7 +57,7 @@ def lesson_line(task: Task | None) -> TellingUnit | None:
 # One line above the controls: the title, the task and why the unit in focus tells its lesson;
 # the rest in a popover. The torch badge fills in below the diagram, last (see the end).
 task = TASKS.get(ss["task"]) if ss["seq_source"] == "example" else None
-head = st.columns([2.2, 3.4, 1], vertical_alignment="center")
+head = st.columns([2.3, 4.2, 0.9], vertical_alignment="center")
 head[0].title("Step through an LSTM")
 told = lesson_line(task)
 head[1].markdown(" · ".join(([f"**{plain(task.title, 80)}**"] if task else [])

@@ -48,7 +48,8 @@ UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
 VOCAB_TYPES = ["json", "txt", "vocab"]
 MAX_TYPED = 20_000            # characters of typed text
 COMPACT_CSS = ("<style>.stMainBlockContainer{padding-top:3.5rem}"
-               ".stMainBlockContainer h1{font-size:1.9rem;padding:0;line-height:1.2}</style>")
+               ".stMainBlockContainer h1{font-size:1.6rem;padding:0;line-height:1.25;"
+               "white-space:nowrap}</style>")
 MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
                "custom": "yours (uploaded or trained here)"}
 
