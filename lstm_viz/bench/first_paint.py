@@ -3,15 +3,15 @@
 Targets (issue #15): the landing page's cell diagram visible within 1.5 s on a warm server and
 5 s on a cold one, and no spinner alone on screen for more than 1 s.
 
-For each page: start a fresh ``streamlit run app.py`` (``lstm_viz.bench.harness.Server``), open
-the page in Chromium at 1280x720 (cold: the first visit on that server; the server imports and
-computes everything for the first time), then open it again in a new browser context (warm: a
-new session on the same server). Each visit polls the page every 50 ms from the moment the
-request leaves until its first figure is visible (the landing page: the SVG whose aria-label
-starts "cell diagram", or the stepper component's iframe; other pages: the first plotly chart,
-component iframe or labelled SVG), and meanwhile measures the longest stretch with a spinner on
-screen and no figure yet. Prints one line per visit; exit status 1 when a visit timed out or a
-target was missed on the landing page (``--strict``).
+For each page: start a fresh ``streamlit run app.py`` (``lstm_viz.bench.harness.Server``), open the
+page in Chromium at 1280x720 (cold: the first visit on that server; the server imports and computes
+everything for the first time), then open it again in a new browser context (warm: a new session on
+the same server). Each visit polls the page every 50 ms from the moment the request leaves until
+the page's title (its first paint) and then its first figure are visible (the landing page: the SVG
+whose aria-label starts "cell diagram", or the stepper component's iframe; other pages: the first
+plotly chart, component iframe or labelled SVG), and meanwhile measures the longest stretch with a
+spinner on screen and no figure yet. Prints one line per visit; exit status 1 when a visit timed
+out or a target was missed on the landing page (``--strict``).
 
 The machine is shared and small: run it a few times, and read the numbers as noisy.
 """
@@ -30,11 +30,12 @@ DIAGRAM = 'svg[aria-label^="cell diagram"], iframe[title*="stepper"]'
 FIGURE = (DIAGRAM + ', [data-testid="stPlotlyChart"], [data-testid="stCustomComponentV1"], '
           '[data-testid="stMainBlockContainer"] svg[aria-label]')
 SPINNER = '[data-testid="stSpinner"]'
-PROBE_JS = """([figure, spinner]) => {
+TITLE = '[data-testid="stMainBlockContainer"] h1'
+PROBE_JS = """([figure, spinner, title]) => {
   const seen = (el) => { const r = el.getBoundingClientRect();
                          return r.width > 0 && r.height > 0; };
-  return [Array.from(document.querySelectorAll(figure)).some(seen),
-          Array.from(document.querySelectorAll(spinner)).some(seen)];
+  const any = (sel) => Array.from(document.querySelectorAll(sel)).some(seen);
+  return [any(figure), any(spinner), any(title)];
 }"""
 TARGETS = {"warm": 1.5, "cold": 5.0, "spinner": 1.0}
 
@@ -48,12 +49,15 @@ def visit(browser, url: str, selector: str, timeout_s: float) -> dict:
         page.goto(url, wait_until="commit")
         spinner_since: float | None = None
         lone_spinner = 0.0
+        titled: float | None = None
         while True:                                 # bounded by timeout_s
             now = time.monotonic()
             try:
-                figure, spinner = page.evaluate(PROBE_JS, [selector, SPINNER])
+                figure, spinner, title = page.evaluate(PROBE_JS, [selector, SPINNER, TITLE])
             except Exception:                      # the document is being replaced
-                figure, spinner = False, False
+                figure, spinner, title = False, False, False
+            if title and titled is None:
+                titled = now - t0
             if spinner and not figure:
                 spinner_since = now if spinner_since is None else spinner_since
                 lone_spinner = max(lone_spinner, now - spinner_since)
@@ -63,10 +67,12 @@ def visit(browser, url: str, selector: str, timeout_s: float) -> dict:
                 first = now - t0
                 break
             if now - t0 > timeout_s:
-                return {"first_s": None, "spinner_s": lone_spinner, "done_s": None}
+                return {"first_s": None, "spinner_s": lone_spinner, "done_s": None,
+                        "title_s": titled}
             page.wait_for_timeout(50)
         wait_for_app(page, timeout_ms=int(timeout_s * 1000))
-        return {"first_s": first, "spinner_s": lone_spinner, "done_s": time.monotonic() - t0}
+        return {"first_s": first, "spinner_s": lone_spinner, "done_s": time.monotonic() - t0,
+                "title_s": first if titled is None else titled}
     finally:
         ctx.close()
 
@@ -81,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     failed = False
-    print("page         visit  first figure  lone spinner  script done   (noisy: shared CPU)")
+    print("page         visit  title      first figure  lone spinner  script done   "
+          "(noisy: shared CPU)")
     with sync_playwright() as p:
         browser = launch_chromium(p.chromium)
         try:
@@ -94,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                             print(f"{name:12s} {kind:5s}  no figure within {args.timeout:.0f} s")
                             failed = True
                             continue
-                        print(f"{name:12s} {kind:5s}  {r['first_s']:9.2f} s  "
+                        print(f"{name:12s} {kind:5s}  {r['title_s']:6.2f} s  "
+                              f"{r['first_s']:9.2f} s  "
                               f"{r['spinner_s']:9.2f} s  {r['done_s']:9.2f} s")
                         if name == "landing" and (r["first_s"] > TARGETS[kind]
                                                   or r["spinner_s"] > TARGETS["spinner"]):
