@@ -47,7 +47,7 @@ PAGES = (
 UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
 VOCAB_TYPES = ["json", "txt", "vocab"]
 MAX_TYPED = 20_000            # characters of typed text
-COMPACT_CSS = ("<style>.stMainBlockContainer{padding-top:3.5rem}"
+COMPACT_CSS = ("<style>.stMainBlockContainer{padding-top:2rem}"
                ".stMainBlockContainer h1{font-size:1.6rem;padding:0;line-height:1.25;"
                "white-space:nowrap}</style>")
 MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
@@ -359,8 +359,8 @@ def page(title: str) -> Loaded:
     loaded = sidebar()
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
-    # Less room above the page and a one-line title, so the figure a page is about starts
-    # high enough to be seen at 1280x720 without scrolling (the header bar is ~3.75rem).
+    # Less room above the page (the header bar is transparent and lets clicks through) and a
+    # one-line title, so the figure a page is about is seen at 1280x720 without scrolling.
     st.html(COMPACT_CSS)
     if st.session_state.get("projector"):
         st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
