@@ -4,8 +4,25 @@ draws the diagram before the torch badge, and scales c's heatmap rows each to it
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import open_page
+
+REPO = Path(__file__).resolve().parents[2]
+# Every import statement of every page, run in a fresh interpreter, then the telling unit measured:
+# torch must not be among the modules loaded (the badge loads it later, in the background).
+IMPORTS_ONLY = """
+import ast, pathlib, sys
+for page in [pathlib.Path("app.py"), *sorted(pathlib.Path("pages").glob("*.py"))]:
+    for node in ast.parse(page.read_text()).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            exec(compile(ast.Module([node], []), str(page), "exec"))
+from lstm_viz.analysis.lesson_unit import shipped_telling_unit
+shipped_telling_unit("brackets", "vanilla")
+print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
 
 
 def order(at, needle: str) -> int:
@@ -70,3 +87,10 @@ def test_c_rows_are_scaled_per_unit_by_default_when_one_unit_dominates() -> None
     spec = json.loads(at.session_state["_heatmaps"][1])
     [c] = [tr for tr in spec["data"] if tr.get("name") == "c"]
     assert c["zmax"] > 5 and "title" not in c["colorbar"]
+
+
+def test_no_page_imports_torch_before_it_draws() -> None:
+    out = subprocess.run([sys.executable, "-c", IMPORTS_ONLY], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
