@@ -14,7 +14,7 @@ import streamlit as st
 
 from lstm_viz.analysis.experiments import format_ablate, format_attr, parse_ablate, parse_attr
 from lstm_viz.analysis.lesson_unit import TellingUnit, shipped_telling_unit
-from lstm_viz.core import VARIANTS
+from lstm_viz.core import VARIANTS, is_lstm
 from lstm_viz.training.tasks import TASKS
 
 from .safe_text import clip, plain
@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "bidirectional": False,
     "seed": 0,
     "step": 0,
-    "unit": 0,
+    "unit": 0,                  # a shipped model opens on its telling unit instead (lesson_focus)
     "layer": 0,
     "direction": 0,
     "projector": False,
@@ -114,11 +114,12 @@ def init_state() -> None:
 def lesson_focus(move_unit: bool) -> TellingUnit | None:
     """The shipped task model's telling unit (``analysis.lesson_unit``, measured once per model):
     ``ss["key_quantity"]`` becomes its quantity (the task's lesson quantity otherwise) and, when
-    ``move_unit`` (no ``unit=`` in the link), the unit in focus becomes it. None when the model
-    shown is not a shipped one."""
+    ``move_unit`` (no ``unit=`` in the link, or another task or variant picked), the unit in focus
+    becomes it. None when the model shown is not a shipped one."""
     ss = st.session_state
     lesson = TASKS[ss["task"]].lesson if ss["task"] in TASKS else None
-    ss["key_quantity"] = lesson.quantity if lesson is not None else "c"
+    cell = is_lstm(ss["variant"]) if ss["variant"] in VARIANTS else True
+    ss["key_quantity"] = lesson.quantity if lesson is not None and cell else ("c" if cell else "h")
     if lesson is None or ss["model_kind"] != "trained":
         return None
     try:
@@ -159,8 +160,8 @@ def commit(name: str) -> None:
     st.session_state[name] = st.session_state[f"w_{name}"]
     if name in ("task", "variant", "model_kind", "seq_source", "layer", "direction"):
         st.session_state["playing"] = False
-    if name in ("task", "variant", "model_kind"):   # the stepper's key quantity follows
-        lesson_focus(move_unit=False)
+    if name in ("task", "variant", "model_kind"):   # the stepper's key quantity follows; another
+        lesson_focus(move_unit=name != "model_kind")  # shipped model: its own telling unit
     sync_url()
 
 

@@ -94,3 +94,13 @@ def test_no_page_imports_torch_before_it_draws() -> None:
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_another_shipped_model_opens_on_its_own_telling_unit() -> None:
+    at = open_page()
+    at.selectbox(key="w_task").set_value("sine").run()
+    assert (at.session_state["unit"], at.session_state["key_quantity"]) == (6, "c")
+    at.radio(key="w_variant").set_value("gru").run()
+    assert (at.session_state["unit"], at.session_state["key_quantity"]) == (5, "h")
+    at.number_input(key="w_unit").set_value(2).run()          # the user's pick stays
+    assert at.session_state["unit"] == 2
