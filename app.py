@@ -10,11 +10,12 @@ from functools import partial
 import plotly.io
 import streamlit as st
 
+from lstm_viz.analysis.lesson_unit import TellingUnit, per_unit_default, shipped_telling_unit
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
 from lstm_viz.plots.svg import figure_svg
 from lstm_viz.teaching.step import UnitStep, unit_step
-from lstm_viz.training.tasks import TASKS
+from lstm_viz.training.tasks import TASKS, Task
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import diagram_downloads, figure_downloads, trace_downloads
@@ -42,13 +43,30 @@ last = seq.length - 1
 # numbers of a sine wave) are not tick labels: the values are drawn as a line instead.
 chars = seq.labels if seq.labels and max(map(len, seq.labels)) <= 2 else None
 
-st.title("Step through an LSTM")
-task = TASKS.get(ss["task"])
-if task is not None and ss["seq_source"] == "example":
-    st.markdown(f"**{task.title}.** {task.description}")
-st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
-           "space to play")
-torch_badge(loaded)
+
+def lesson_line(task: Task | None) -> TellingUnit | None:
+    """The shipped model's telling unit (measured once per model) when the page shows it."""
+    if task is None or ss["model_kind"] != "trained" or task.lesson is None:
+        return None
+    try:
+        return shipped_telling_unit(task.name, ss["variant"])
+    except Exception:           # no shipped model of this variant: no line
+        return None
+
+
+# One line above the controls: the title, the task and why the unit in focus tells its lesson;
+# the rest in a popover. The torch badge fills in below the diagram, last (see the end).
+task = TASKS.get(ss["task"]) if ss["seq_source"] == "example" else None
+head = st.columns([2.3, 4.2, 0.9], vertical_alignment="center")
+head[0].title("Step through an LSTM")
+told = lesson_line(task)
+head[1].markdown(" · ".join(([f"**{plain(task.title, 80)}**"] if task else [])
+                            + ([told.sentence] if told else [])))
+with head[2].popover("About", help="The task, the model, the keys"):
+    if task is not None:
+        st.markdown(f"**{plain(task.title, 80)}.** {task.description}")
+    st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
+               "space to play")
 
 # -- the step controls --------------------------------------------------------------------------
 cols = st.columns([1.2, 1.5, 1.9, 1.5, 1.2, 5], vertical_alignment="bottom")
@@ -126,9 +144,17 @@ def live_view() -> None:
 
 
 live_view()
+badge = st.empty()          # the torch badge, under the diagram: filled at the very end
 
 # -- the whole sequence: heatmaps, units x time, cursor at the step ---------------------------
 st.subheader("Every unit over the whole sequence")
+quantities = loaded.quantities(int(ss["layer"]), int(ss["direction"]))
+per_unit = st.toggle(
+    "Scale each unit's row of c to its own range", key=f"per_unit|{loaded.model.key}",
+    value=per_unit_default("c", quantities["c"]) if "c" in quantities else False,
+    disabled="c" not in quantities,
+    help="On by default when one unit's c spans 3x the range of the median unit's: its row "
+         "would wash the others out to white. Hover shows the true values.")
 window = None
 if seq.length > LONG_SEQUENCE:
     if st.toggle("Zoom into a window at full resolution", key="zoom"):
@@ -141,14 +167,15 @@ if seq.length > LONG_SEQUENCE:
 def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> tuple[str, str]:
     """The heatmaps of this view as (JSON, key), built once and kept in the session."""
     key = "|".join(map(str, (loaded.model.key, sequence_key(seq), layer, direction, window,
-                             ss["projector"], int(ss["unit"]),
+                             ss["projector"], int(ss["unit"]), per_unit,
                              hash((tuple(seq.feature_names), tuple(chars or ()))))))
     cached = ss.get("_heatmaps")
     if cached is None or cached[0] != key:
         fig = quantity_heatmaps(
             loaded.quantities(layer, direction), step=int(ss["step"]),
             input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
-            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]))
+            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]),
+            per_unit=("c",) if per_unit else ())
         ss["_heatmaps"] = cached = (key, fig.to_json())
     return cached[1], key
 
@@ -171,3 +198,5 @@ if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_cli
     st.rerun()
 
 presets_view()
+with badge.container():
+    torch_badge(loaded)      # last: never before the diagram and the heatmaps

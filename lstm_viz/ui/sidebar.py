@@ -51,6 +51,9 @@ MAX_TYPED = 20_000            # characters of typed text
 READ_AS = ("A text is read through the model's vocabulary, one input per character it knows (a "
            "fresh model: its own characters); changing the task or the model reads the file "
            "again for it.")
+COMPACT_CSS = ("<style>.stMainBlockContainer{padding-top:2rem}"
+               ".stMainBlockContainer h1{font-size:1.6rem;padding:0;line-height:1.25;"
+               "white-space:nowrap}</style>")
 MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
                "custom": "yours (uploaded or trained here)"}
 
@@ -437,6 +440,9 @@ def page(title: str) -> Loaded:
     loaded = sidebar()
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
+    # Less room above the page (the header bar is transparent and lets clicks through) and a
+    # one-line title, so the figure a page is about is seen at 1280x720 without scrolling.
+    st.html(COMPACT_CSS)
     if st.session_state.get("projector"):
         st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
                 ".stMainBlockContainer h1{font-size:3rem}</style>")
