@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -545,15 +544,11 @@ def test_diagram_handles_missing_values_and_vector_inputs() -> None:
     assert "[0.10, 0.20, 0.30, …]" in texts
 
 
-def test_diagram_rejects_unknown_variants_and_is_fast() -> None:
+def test_diagram_rejects_unknown_variants() -> None:
+    """(Its speed is measured by ``python -m lstm_viz.bench.app_step``, not here.)"""
     with pytest.raises(ValueError, match="unknown variant"):
         cell_diagram(VALUES, "lstm2000")
     assert set(LSTM_VARIANTS) < set(VARIANTS)
-    cell_diagram(VALUES, "peephole")
-    start = time.perf_counter()
-    for _ in range(10):
-        cell_diagram(VALUES, "peephole", unit=1, step=2)
-    assert (time.perf_counter() - start) / 10 < 0.1  # comfortably 10 frames a second
 
 
 def test_projector_diagram_is_larger() -> None:
