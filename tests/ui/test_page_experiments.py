@@ -180,8 +180,8 @@ def test_several_holds_from_one_link():
     at = open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:all;i:0,1:zero:5-9"})
     seq, model = shipped("brackets")
     text = texts(at)
-    assert "c of unit 4 held at its mean over every step; i of units 0, 1 held at 0 over " \
-           "steps 5–9" in text
+    assert "**1.** **c of unit 4 held at its mean over every step** (editing below)" in text
+    assert "**2.** i of units 0, 1 held at 0 over steps 5–9" in text     # one row per hold
     rec = model.recurrent
     mean = rec.trace(seq.values).get("c")[:, 0, [4]].mean(axis=0)
     ref = rec.trace(seq.values, interventions=[Intervention("c", [4], mean),
