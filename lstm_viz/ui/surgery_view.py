@@ -119,11 +119,12 @@ def _seed(loaded: Loaded, holds: list[Hold]) -> int:
     return k
 
 
-def _put(holds: list[Hold], k: int) -> None:
-    """Write ``holds`` to the URL with hold ``k`` the one edited."""
+def _put(holds: list[Hold], k: int, show: bool = True) -> None:
+    """Write ``holds`` to the URL with hold ``k`` the one edited (and shown, from a callback)."""
     ss = st.session_state
     ss["exp_hold"] = k
-    ss["exp_show"] = holds[k].quantity
+    if show:
+        ss["exp_show"] = holds[k].quantity
     set_value("ablate", format_ablate(holds))
 
 
@@ -219,7 +220,8 @@ def brush(loaded: Loaded, holds: list[Hold], shown: str, event: object) -> None:
     """A new box dragged on the heatmaps: the hold edited takes its steps (and its units, when
     the heatmap shows the held quantity and "A box sets the units too" is on)."""
     ss = st.session_state
-    boxes = list(event.selection.get("box") or []) if event is not None else []
+    selection = event.get("selection") or {} if isinstance(event, dict) else {}
+    boxes = list(selection.get("box") or [])
     if not boxes:
         ss.pop("_exp_brushed", None)
         return
@@ -237,7 +239,7 @@ def brush(loaded: Loaded, holds: list[Hold], shown: str, event: object) -> None:
     use_units = ss.get("exp_brush_units", True) and shown == hold.quantity
     holds = list(holds)
     holds[k] = with_range(hold, steps, units if use_units else None, loaded.length)
-    _put(holds, k)
+    _put(holds, k, show=False)
     st.rerun()
 
 
