@@ -4,11 +4,13 @@ or setting is one sentence, never an exception."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 
 import numpy as np
 import pytest
+import torch
 from conftest import click, no_exception, open_page
 
 from lstm_viz.analysis import attribute
@@ -382,3 +384,50 @@ def test_the_cell_diagram_before_and_after_marks_the_held_value():
     after = [m.value for m in at.markdown if m.value.startswith("<svg")][1]
     assert "held at" not in after
     assert any("Nothing of unit 4 is held at step 30" in c.value for c in at.caption)
+
+
+class _Tagger(torch.nn.Module):
+    """Embedding -> LSTM -> Linear, as a user uploads it (token ids in)."""
+
+    def __init__(self, words: int, tags: int) -> None:
+        super().__init__()
+        self.embedding = torch.nn.Embedding(words, 5)
+        self.lstm = torch.nn.LSTM(5, 6, batch_first=True)
+        self.fc = torch.nn.Linear(6, tags)
+
+
+def test_counterfactual_edit_of_a_token_id_through_an_uploaded_embedding():
+    """Issue #14: the edit of a model reading token ids swaps one id and feeds the edited ids
+    through the same embedding; the |Δh| heatmap is torch's."""
+    words = ["<unk>", "the", "cat", "sat"]
+    torch.manual_seed(7)
+    net = _Tagger(len(words), 2)
+    buf = io.BytesIO()
+    torch.save({"itos": words, "state_dict": net.state_dict()}, buf)
+    at = open_page("pages/4_Your_model.py")
+    at.file_uploader(key="w_ym_upload").set_value(("tagger.pt", buf.getvalue(),
+                                                   "application/octet-stream")).run()
+    no_exception(at)
+    click(at, "Inspect this model")
+    at.switch_page("app.py")
+    at.run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.text_area(key="w_typed").set_value("the cat sat the cat").run()
+    no_exception(at)
+    at.switch_page(PAGE)
+    at.run()
+    no_exception(at)
+    at.number_input(key="exp_edit_step").set_value(2).run()
+    box = at.selectbox(key="exp_edit_id")
+    assert box.options == ["'<unk>' (id 0)", "'the' (id 1)", "'cat' (id 2)"]   # not 'sat'
+    box.set_value(1).run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "step 2: 'sat' (id 3) → 'the' (id 1)" in texts(at)
+    with torch.no_grad():
+        h = net.lstm(net.embedding(torch.tensor([[1, 2, 3, 1, 2]])))[0][0].numpy()
+        h2 = net.lstm(net.embedding(torch.tensor([[1, 2, 1, 1, 2]])))[0][0].numpy()
+    [dh] = [t for t in chart(at, "exp_edit")["data"] if "<extra>h</extra>" in t["hovertemplate"]]
+    np.testing.assert_allclose(array(dh["z"]), np.abs(h2 - h).T, atol=1e-5)
+    assert np.abs(h2 - h)[:2].max() == 0                 # nothing before the edit changes
+    assert any("max |Δh| = " in c.value for c in at.caption)
