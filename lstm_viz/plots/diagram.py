@@ -201,7 +201,7 @@ def rnn_cell(canvas: Canvas, values: dict) -> None:
 
 
 HELD_INK = "#d6336c"      # the outline and tag of a held quantity
-TAG_W, TAG_H = 3.3, 0.85  # the outline around a state's label ("c_t = 0.42"), canvas units
+TAG_W, TAG_H = 2.4, 0.7   # the outline around a state's label ("c_t = 0.42"), canvas units
 
 
 def mark_held(canvas: Canvas, held: Mapping[str, float]) -> None:
@@ -221,7 +221,7 @@ def mark_held(canvas: Canvas, held: Mapping[str, float]) -> None:
             x1 = x0 + TAG_W + 0.15
             y0 = {"bottom": y - 0.12, "top": y - TAG_H}.get(label["yanchor"], y - TAG_H / 2)
             y1 = y0 + TAG_H + 0.12
-            tx, ty, anchor, valign = x1, y0 - 0.05, "right", "top"
+            tx, ty, anchor, valign = x1, y1 + 0.05, "right", "bottom"
         else:
             continue
         canvas.shapes.append({
