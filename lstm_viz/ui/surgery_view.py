@@ -26,6 +26,7 @@ from lstm_viz.analysis.experiments import (
     format_ablate,
     held_values,
     parse_ablate,
+    parse_hold,
     surgery,
     with_range,
 )
@@ -109,6 +110,8 @@ def _seed(loaded: Loaded, holds: list[Hold]) -> int:
     ss["exp_units"] = list(hold.units)
     a, b = hold.steps if hold.steps is not None else (0, last)
     ss["exp_steps"] = (min(a, last), min(b, last))
+    ss["exp_hold_text"] = hold.text()
+    ss.pop("_exp_typed_error", None)
     ss["exp_diag_step"] = min(a, last)                # the diagram: inside the held range
     ss["exp_diag_unit"] = hold.units[0]
     if isinstance(hold.value, str):
@@ -144,6 +147,23 @@ def _write(loaded: Loaded) -> None:
     holds = list(ss.get("_exp_holds") or [default_hold(loaded)])
     k = min(int(ss.get("exp_hold", 0)), len(holds) - 1)
     holds[k] = Hold(ss["exp_q"], units, value, None if (a, b) == (0, last) else (a, b))
+    _put(holds, k)
+
+
+def _typed(loaded: Loaded) -> None:
+    """``on_change`` of the hold typed as text: it replaces the one edited when it reads and
+    fits; else one sentence (kept for the run) and the URL stays."""
+    ss = st.session_state
+    holds = list(ss.get("_exp_holds") or [default_hold(loaded)])
+    k = min(int(ss.get("exp_hold", 0)), len(holds) - 1)
+    try:
+        hold = fitted(parse_hold(str(ss.get("exp_hold_text") or "")), loaded.length)
+        check_hold(hold, loaded.recurrent, loaded.length)
+    except InputError as exc:
+        ss["_exp_typed_error"] = f"Hold {k + 1} as typed does not fit: {exc}"
+        return
+    ss.pop("_exp_typed_error", None)
+    holds[k] = hold
     _put(holds, k)
 
 
@@ -201,6 +221,11 @@ def surgery_controls(loaded: Loaded) -> list[Hold]:
     if loaded.length > 1:
         st.slider("Steps held", 0, loaded.length - 1, key="exp_steps", on_change=_write,
                   args=(loaded,), help="Or drag a box on the \"before\" heatmap below.")
+    st.text_input("Or type it", key="exp_hold_text", on_change=_typed, args=(loaded,),
+                  help="quantity:units:value:steps, like c:4:mean:10-30 or i:0-7:zero:all.")
+    if ss.get("_exp_typed_error"):
+        with shown_as_message("reading the typed hold", stop=False):
+            raise InputError(ss["_exp_typed_error"])
     st.button("Add a hold", key="exp_hold_add", on_click=_add, args=(loaded,),
               disabled=len(holds) >= MAX_SPECS,
               help=f"Hold other units as well (at most {MAX_SPECS} holds).")

@@ -431,3 +431,27 @@ def test_counterfactual_edit_of_a_token_id_through_an_uploaded_embedding():
     np.testing.assert_allclose(array(dh["z"]), np.abs(h2 - h).T, atol=1e-5)
     assert np.abs(h2 - h)[:2].max() == 0                 # nothing before the edit changes
     assert any("max |Δh| = " in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("c:99:mean:all", "Unit 99 of c does not exist"),
+    ("c:1:0:9-3", "The step range 9-3 is empty"),
+    ("w:1", "cannot hold 'w'"),
+    ("c", "An ablation reads quantity:units:value:steps"),
+])
+def test_a_hold_typed_as_text_is_checked_in_one_sentence(typed, words):
+    at = open_page(PAGE, query={"task": "brackets", "ablate": "c:4:mean:all;i:0,1:zero:5-9"})
+    _button(at, "exp_hold_edit_1").click()
+    at.run()
+    assert at.text_input(key="exp_hold_text").value == "i:0,1:zero:5-9"
+    at.text_input(key="exp_hold_text").set_value(typed).run()
+    no_exception(at)
+    [error] = [e.value.replace("\u2060", "") for e in at.error]   # ":x" escaped (no emoji)
+    assert "Hold 2 as typed does not fit" in error and words in error
+    assert at.session_state["ablate"] == "c:4:mean:all;i:0,1:zero:5-9"   # the link stays
+    at.text_input(key="exp_hold_text").set_value("h:1-3:0.5:4-8").run()
+    no_exception(at)
+    assert not at.error
+    assert at.session_state["ablate"] == "c:4:mean:all;h:1-3:0.5:4-8"
+    assert at.multiselect(key="exp_units").value == [1, 2, 3]
+    assert at.slider(key="exp_steps").value == (4, 8)
