@@ -7,7 +7,6 @@ import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see
 # isort: split
 from functools import partial
 
-import numpy as np
 import plotly.io
 import streamlit as st
 
@@ -18,10 +17,11 @@ from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.training.tasks import TASKS
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
-from lstm_viz.ui.exports import figure_downloads, trace_downloads
+from lstm_viz.ui.exports import diagram_downloads, figure_downloads, trace_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
+from lstm_viz.ui.prediction_view import show_prediction
 from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import bind, needs_full_run, set_value
@@ -112,7 +112,7 @@ def live_view() -> None:
             st.markdown(f"Input x_t{when} = " + ", ".join(shown)
                         + (f", and {more:,} more" if more > 0 else ""))
     with now:
-        show_prediction(step)
+        show_prediction(loaded, step)
         st.markdown(f"Unit {unit} right now: " + numbers.text())
     fig = cell_diagram(numbers, rec.variant, unit=unit, step=step,
                        projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
@@ -123,54 +123,6 @@ def live_view() -> None:
     explain_panel(loaded, numbers)
     player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
            partial(on_player_request, last))
-
-
-def head_readout(out: np.ndarray, vocab: tuple[str, ...] | None) -> str:
-    """An uploaded head's outputs at one step: the top 3 names (softmax) when the outputs are
-    named (its tags, or the vocabulary's tokens), else the raw outputs (the first 8)."""
-    if vocab is not None and len(vocab) == out.shape[0]:
-        p = np.exp(out - out.max())
-        p /= p.sum()
-        top = np.argsort(p)[::-1][:3]
-        return "Model predicts: " + ", ".join(f"**{plain(repr(vocab[k]), 24)}** {p[k]:.0%}"
-                                              for k in top)
-    more = f", … ({out.shape[0]:,} outputs)" if out.shape[0] > 8 else ""
-    return "Model output: " + ", ".join(f"{v:.3f}" for v in out[:8]) + more
-
-
-def show_prediction(step: int) -> None:
-    """What the trained model's readout says at this step, beside the task's target."""
-    pred = loaded.prediction()
-    if pred is None:
-        return
-    if loaded.model.trained is None:            # an uploaded head: its own vocabulary
-        st.markdown(head_readout(pred[step], loaded.model.head_labels or loaded.model.vocab))
-        return
-    task = TASKS[loaded.model.trained.task]
-    target = seq.meta.get("target") if ss["seq_source"] == "example" else None
-    if task.loss == "ce":
-        p = np.exp(pred[step] - pred[step].max())
-        p /= p.sum()
-        top = np.argsort(p)[::-1][:3]
-        names = task.vocab or tuple(str(k) for k in range(len(p)))
-        st.markdown("Model predicts: " + ", ".join(f"`{names[k]}` {p[k]:.0%}" for k in top))
-    else:
-        st.markdown("Model output: " + ", ".join(f"{v:.3f}" for v in pred[step]))
-    if target is not None:
-        target = np.asarray(target)
-        if target.ndim >= 1 and target.shape[0] == seq.length:
-            shown = target[step]
-        elif not task.per_step and step == last:
-            shown = target
-        else:
-            return
-        if task.loss == "ce" and task.vocab is not None and np.ndim(shown) == 0:
-            shown = task.vocab[int(shown)]
-        if isinstance(shown, str):
-            text = shown
-        else:
-            text = ", ".join(f"{v:.3g}" for v in np.ravel(shown))
-        st.markdown(f"Target: `{text}`")
 
 
 live_view()
@@ -207,6 +159,10 @@ click = heatmap_view(spec, fig_key)
 with st.expander("Export: these heatmaps, the whole trace, the model"):
     figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")
     trace_downloads(loaded)
+    where = (int(ss["step"]), int(ss["unit"]), int(ss["layer"]), int(ss["direction"]))
+    draw = partial(cell_diagram, variant=rec.variant, unit=where[1], step=where[0],
+                   projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+    diagram_downloads(lambda: draw(numbers_at(*where)), *where[:2], rec.variant)
 if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
     ss["_last_click"] = click.get("n")           # a click on a cell: jump there
     if click.get("unit") is not None:

@@ -7,19 +7,15 @@ from __future__ import annotations
 import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
 
 # isort: split
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis import ATTRIBUTION_METHODS
-from lstm_viz.analysis.experiments import (
-    correlations,
-    signals,
-)
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
 from lstm_viz.ui import page
+from lstm_viz.ui.decomposition_view import decomposed
 from lstm_viz.ui.experiments_view import (
     attributions,
     completeness,
@@ -35,6 +31,7 @@ from lstm_viz.ui.experiments_view import (
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
+from lstm_viz.ui.signal_view import track_a_signal
 from lstm_viz.ui.surgery_view import counterfactual_section, surgery_section
 from lstm_viz.ui.units_view import clicked_unit
 
@@ -124,6 +121,8 @@ with shown_as_message("attributing the output", stop=False):
     found = attributions(loaded, target, weight)
     order = [method] + [m for m in ATTRIBUTION_METHODS if m != method]
     strips = {m: found[m].sum(axis=1) for m in order if m in found}
+    cd = decomposed(loaded, target, weight)      # contextual decomposition: LSTM family only
+    strips.update(cd.strip)
     st.markdown(f"The score is **{scored}** at step {target}; each strip is the attribution "
                 "of each step, summed over its input features (red raises the score, blue "
                 "lowers it).")
@@ -134,6 +133,7 @@ with shown_as_message("attributing the output", stop=False):
             st.markdown(f"- **{m.replace('_', ' ')}**: left out (it would run the sequence "
                         f"{seq.values.size if m == 'occlusion' else 64:,} times: too much "
                         "here).")
+    st.markdown(cd.bullet)
     strip_fig = plots.attribution_strips(strips, labels, target, projector)
     st.plotly_chart(strip_fig, key="exp_attr", width="stretch", config={"displayModeBar": False})
     figure_downloads(strip_fig, "attribution", key="exp_attr_export")
@@ -142,6 +142,8 @@ with shown_as_message("attributing the output", stop=False):
         st.markdown(f"**Completeness** of integrated gradients: Σ attributions = {total:.4f}, "
                     f"score(x) − score(baseline 0) = {gap:.4f} (off by "
                     f"{abs(total - gap):.2g}, the cost of a 64-point path).")
+    if cd.exactness:
+        st.markdown(cd.exactness)
 
 # -- 4. counterfactual edit ---------------------------------------------------------------------
 st.header("Counterfactual: edit one input")
@@ -168,20 +170,4 @@ else:
 
 # -- 6. track a signal --------------------------------------------------------------------------
 st.header("Track a signal: which unit follows it?")
-found_signals = signals(seq.values, seq.feature_names, labels)
-sig_col, q_col = st.columns([2, 1])
-signal = sig_col.selectbox("Signal", list(found_signals), key="exp_sig")
-tracked = [n for n in ("c", "h") if n in trace.names(layer, direction)]
-sig_q = q_col.radio("In", tracked, horizontal=True, key="exp_sig_q", format_func=style.label)
-with shown_as_message("correlating the units with the signal", stop=False):
-    r = correlations(trace.get(sig_q, layer, direction)[:, 0], found_signals[signal])
-    best = int(np.argmax(np.abs(r)))
-    ss["exp_sig_unit"] = best
-    st.markdown(f"**Unit {best}**'s {sig_q} follows {plain(signal, 60)} best "
-                f"(r = {r[best]:+.3f}); hold it at its mean in Surgery to see what the model "
-                "loses without it.")
-    st.button("Hold it in Surgery", key="exp_sig_open", on_click=open_in_surgery,
-              args=("exp_sig_q", "exp_sig_unit"))
-    sig_fig = plots.correlation_bars(r, sig_q, signal, projector)
-    st.plotly_chart(sig_fig, key="exp_signal", width="stretch", config={"displayModeBar": False})
-    figure_downloads(sig_fig, "signal-correlation", key="exp_signal_export")
+track_a_signal(loaded, projector)

@@ -29,6 +29,7 @@ from lstm_viz.core.interventions import settable
 from lstm_viz.errors import InputError
 
 from .attribution import METHODS
+from .probes import task_latents
 
 MAX_SPECS = 8            # holds in one ablate= parameter
 MAX_UNITS = 4096         # units listed in one hold
@@ -381,16 +382,21 @@ MAX_SIGNAL_FEATURES = 8    # input features offered as signals at most
 
 
 def signals(values: np.ndarray, feature_names: tuple[str, ...] = (),
-            labels: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """Signals a unit might track: the nesting depth of a bracket string, and the input
-    features (the first :data:`MAX_SIGNAL_FEATURES`); name -> (T,)."""
+            labels: tuple[str, ...] | None = None,
+            meta: Mapping | None = None) -> dict[str, np.ndarray]:
+    """Signals a unit might track: the nesting depth of a bracket string, the task's known
+    latent (``meta["task"]``, see :func:`lstm_viz.analysis.probes.task_latents`), and the input
+    features or file columns (the first :data:`MAX_SIGNAL_FEATURES`, those that vary); name ->
+    (T,). A pattern the user types is :func:`lstm_viz.analysis.probes.pattern_signal`."""
     out: dict[str, np.ndarray] = {}
     if labels and set(labels) <= {"(", ")"}:
         out["bracket depth"] = np.cumsum([1.0 if c == "(" else -1.0 for c in labels])
+    out.update(task_latents(values, meta))
     values = np.asarray(values, dtype=np.float64)
     for j in range(min(values.shape[1], MAX_SIGNAL_FEATURES)):
         name = feature_names[j] if j < len(feature_names) else f"x{j}"
-        out[f"input {name}"] = values[:, j]
+        if np.ptp(values[:, j]) > 0:                 # a constant column has nothing to track
+            out[f"input {name}"] = values[:, j]
     return out
 
 

@@ -258,6 +258,7 @@ def cell_diagram(
     if width is None:
         width = 1300 if projector else 1000
     canvas = Canvas(projector, width_px=int(width))
+    canvas.previous = numbers.get("previous") or canvas.previous     # t+1 when backward
     if row.is_lstm:
         lstm_cell(canvas, numbers, row)
     elif row.family == "gru":

@@ -89,5 +89,22 @@ def test_several_holds_a_box_and_the_held_mark(server, page):
     expect(after.locator("text", has_text="held at").first).to_be_visible()  # c, maybe i too
     expect(main.locator('svg[aria-label$="before the holds"] text',
                         has_text="held at")).to_have_count(0)
+
+
+def test_type_a_pattern_to_track(server, page):
+    """Issue #14: typing a pattern tracks it, with the probe per layer beside its control."""
+    page.goto(f"{server}/Experiments?task=brackets")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    main = page.locator(MAIN)
+    box = main.get_by_role("textbox", name="Pattern")
+    box.scroll_into_view_if_needed()
+    box.fill("(")
+    box.press("Enter")
+    expect(main.get_by_text("follows pattern ( best", exact=False)).to_be_visible(
+        timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    expect(main.get_by_text("A linear probe per layer", exact=False)).to_be_visible()
+    expect(main.locator('[data-testid="stPlotlyChart"]').last.locator(".barlayer .trace")
+           ).to_have_count(2, timeout=TIMEOUT_MS)
     assert_no_exception(page)
     expect(main.locator('[data-testid="stAlertContentError"]')).to_have_count(0)

@@ -109,3 +109,41 @@ def test_without_a_hold_the_diagram_is_unchanged(variant: str) -> None:
     assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held=None)) == bare
     assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held={})) == bare
     assert "held at" not in bare
+
+
+# -- the backward direction (issue #15): the previous state comes from t + 1 --------------------
+
+BACKWARD = {**VALUES, "previous": "t+1"}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backward_labels_say_t_plus_1_and_forward_ones_t_minus_1(variant: str) -> None:
+    back = shown_texts(ET.fromstring(figure_svg(cell_diagram(BACKWARD, variant))))
+    fwd = shown_texts(ET.fromstring(figure_svg(cell_diagram(VALUES, variant))))
+    assert not any("t−1" in t for t in back), back
+    assert any("t+1" in t for t in back)
+    assert not any("t+1" in t for t in fwd)
+    assert sorted(t.replace("t+1", "t−1") for t in back) == sorted(fwd)  # only the index moved
+
+
+def test_backward_peephole_and_state_labels() -> None:
+    texts = shown_texts(ET.fromstring(figure_svg(cell_diagram(BACKWARD, "peephole"))))
+    assert "ct+1 = 0.40" in texts and "ht+1 = 0.10" in texts and "f·ct+1 = 0.36" in texts
+    assert any(t.startswith("peepholes") and t.endswith("ct+1") for t in texts)
+
+
+def test_a_backward_unit_step_draws_t_plus_1() -> None:
+    """The stepper's path: a bidirectional model's unit in direction 1 (UnitStep) -> t+1."""
+    import numpy as np
+
+    from lstm_viz.core import Recurrent
+    from lstm_viz.teaching.step import unit_step
+
+    rec = Recurrent(2, 3, bidirectional=True, variant="vanilla", seed=1)
+    trace = rec.trace(np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32))
+    for direction, index in ((0, "t−1"), (1, "t+1")):
+        numbers = unit_step(rec, trace, 2, 1, direction=direction)
+        texts = shown_texts(ET.fromstring(figure_svg(cell_diagram(numbers, "vanilla"))))
+        assert f"c{index} = " in " ".join(texts)
+        assert all(e.prev_step == (1 if direction == 0 else 3)
+                   for e in numbers.explanations.values() if e.prev_step is not None)

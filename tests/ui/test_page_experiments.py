@@ -455,3 +455,83 @@ def test_a_hold_typed_as_text_is_checked_in_one_sentence(typed, words):
     assert at.session_state["ablate"] == "c:4:mean:all;h:1-3:0.5:4-8"
     assert at.multiselect(key="exp_units").value == [1, 2, 3]
     assert at.slider(key="exp_steps").value == (4, 8)
+
+
+def test_track_a_typed_pattern_with_a_probe_per_layer():
+    """Issue #14: a typed pattern is the signal tracked; the probe table is the core probe's;
+    a bad pattern is one sentence and the rest of the page stays."""
+    from lstm_viz.analysis.experiments import correlations
+    from lstm_viz.analysis.probes import pattern_signal, probe
+    from lstm_viz.ui.signal_view import PATTERN
+    at = open_page(PAGE, query={"task": "brackets"})
+    seq, model = shipped("brackets")
+    c = model.recurrent.trace(seq.values).get("c")[:, 0]
+    [table] = [d.value for d in at.dataframe if "probe R²" in d.value.columns]
+    depth = probe(c, pattern_signal(seq.labels, "( )"))
+    assert table["layer"].tolist() == ["layer 0"]
+    np.testing.assert_allclose(table["probe R²"], [depth.r2], rtol=1e-5)
+    np.testing.assert_allclose(table["control R²"], [depth.r2_control], rtol=1e-5)
+    assert table["probe R²"][0] > 0.9 and table["control R²"][0] < 0.3
+    assert "far above its control" in texts(at)
+    bars = chart(at, "exp_probe")["data"]
+    assert [b["name"] for b in bars] == ["probe", "control (shifted signal)"]
+    at.text_input(key="exp_sig_pattern").input("(").run()
+    no_exception(at)
+    assert at.selectbox(key="exp_sig").value == PATTERN
+    opens = pattern_signal(seq.labels, "(")
+    [table] = [d.value for d in at.dataframe if "probe R²" in d.value.columns]
+    np.testing.assert_allclose(table["probe R²"], [probe(c, opens).r2], rtol=1e-5)
+    best = int(np.argmax(np.abs(correlations(c, opens))))
+    assert f"**Unit {best}**'s c follows pattern ( best" in texts(at)
+    at.text_input(key="exp_sig_pattern").input("<b>x").run()
+    no_exception(at)
+    [error] = [e.value for e in at.error]
+    assert "'<b>x' does not occur in this sequence" in error.replace("\\", "")
+    assert not [d for d in at.dataframe if "probe R²" in d.value.columns]
+    assert "Rank units" in "\n".join(h.value for h in at.header)      # the page went on
+    at = open_page(PAGE, query={"task": "remember"})     # input D: 1 at step 0 only
+    no_exception(at)
+    assert at.selectbox(key="exp_sig").value == "input D" and not at.error
+    assert any("No linear probe for this signal: The signal is constant over the last 9 steps"
+               in c.value for c in at.caption)
+
+
+def test_contextual_decomposition_strip_and_its_refusal(brackets):
+    """Issue #14: CD is one more attribution strip on the brackets model, equal to the analysis'
+    strip of the head's row, with its exactness line; a GRU gets the one sentence instead."""
+    from lstm_viz.analysis import decomposition_strip
+    seq, model = shipped("brackets")
+    spec = chart(brackets, "exp_attr")
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles[-1] == "contextual decomposition"
+    shown = array(spec["data"][len(titles) - 1]["z"]).ravel()
+    weight = model.trained.head_weight[0].astype(np.float64)
+    expected = decomposition_strip(model.recurrent, seq.values, seq.length - 1, weight)
+    np.testing.assert_allclose(shown, expected, rtol=1e-5, atol=1e-6)
+    opens = np.array([c == "(" for c in seq.labels])
+    assert shown[opens].min() > 0                      # every "(" raises the depth
+    text = texts(brackets)
+    assert "the parts add up to the score exactly" in text
+    found = re.search(r"Σ parts \+ rest = score, for each step: its part \+ the rest of the "
+                      r"sequence = (-?[\d.]+) \(off by at most ([\d.e+-]+)", text)
+    assert found and float(found.group(2)) < 1e-4
+    score = model.recurrent.trace(seq.values).output[-1] @ weight
+    assert float(found.group(1)) == pytest.approx(score, abs=1e-4)
+    gru = open_page(PAGE, query={"task": "brackets", "variant": "gru"})
+    assert ("Contextual decomposition is defined for the LSTM family; this model is a GRU: "
+            "use integrated gradients." in texts(gru))
+    assert "contextual decomposition" not in [
+        a["text"] for a in chart(gru, "exp_attr")["layout"]["annotations"]]
+    assert "Σ parts + rest" not in texts(gru)
+
+
+def test_a_too_long_decomposition_is_left_out_in_one_sentence(monkeypatch):
+    from lstm_viz.analysis import decomposition
+    monkeypatch.setattr(decomposition, "MAX_STRIP_WORK", 1000)
+    at = open_page(PAGE, query={"task": "brackets", "attr": "gradient:7"})
+    assert not at.error
+    assert ("- **contextual decomposition**: left out: The per-step decomposition of 8 steps is "
+            "too much work here; use a sequence (or target step) of at most 1 step." in texts(at)
+            .replace("\\", ""))
+    titles = [a["text"] for a in chart(at, "exp_attr")["layout"]["annotations"]]
+    assert "contextual decomposition" not in titles and "gradient" in titles
