@@ -7,14 +7,10 @@ from __future__ import annotations
 import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
 
 # isort: split
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis import ATTRIBUTION_METHODS
-from lstm_viz.analysis.experiments import (
-    SETTLED,
-)
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
@@ -25,22 +21,18 @@ from lstm_viz.ui.experiments_view import (
     completeness,
     connected,
     current_attr,
-    edit_controls,
-    edit_run,
     fits,
     head_row,
-    held_run,
     open_in_surgery,
-    prediction_change,
     presets_list,
     ranked,
-    surgery_controls,
     write_attr,
 )
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.signal_view import track_a_signal
+from lstm_viz.ui.surgery_view import counterfactual_section, surgery_section
 from lstm_viz.ui.units_view import clicked_unit
 
 TOP_UNITS = 5        # units listed under the damage chart
@@ -64,34 +56,7 @@ st.markdown(
     "uses the held value. **Before | after | difference** share one time axis; the held cells "
     "are boxed. Holding a unit at its mean keeps its average and removes only what it varies "
     "with (Lakretz et al. 2019); holding it at 0 removes both.")
-with shown_as_message("holding the units"):
-    holds = surgery_controls(loaded)
-    result = held_run(loaded, holds, layer, direction)
-st.markdown("**Held:** " + "; ".join(plain(h.describe(), 160) for h in holds) + ".")
-means = [f"{h.quantity} unit {u} at {v:.3f}" for h, iv in zip(holds, result.interventions,
-                                                             strict=True) if h.value == "mean"
-         for u, v in zip(h.units, np.atleast_1d(iv.value), strict=True)]
-if means:
-    st.caption("The means held: " + ", ".join(means[:12]) + (" …" if len(means) > 12 else ""))
-names = list(result.after)
-if ss.get("exp_show") not in names:
-    ss["exp_show"] = holds[0].quantity
-shown = st.radio("Show", names, horizontal=True, key="exp_show", format_func=style.label)
-fig = plots.surgery_heatmaps(shown, result.before[shown], result.after[shown],
-                             result.held.get(shown), labels, projector)
-st.plotly_chart(fig, key="exp_surgery", width="stretch", config={"displayModeBar": False})
-figure_downloads(fig, "surgery", key="exp_surgery_export")
-before_pred = loaded.prediction()
-if before_pred is not None:
-    after_pred = loaded.readout(result.trace.output)
-    sentence, drawn = prediction_change(before_pred, after_pred)
-    st.markdown(sentence)
-    pred_fig = plots.prediction_lines(before_pred[:, drawn], after_pred[:, drawn],
-                                      [f"output {k}" for k in drawn], projector)
-    st.plotly_chart(pred_fig, key="exp_prediction", width="stretch",
-                    config={"displayModeBar": False})
-else:
-    st.caption("This model has no shipped head: compare the hidden state h above.")
+surgery_section(loaded, layer, direction)
 
 # -- 2. rank units ------------------------------------------------------------------------------
 st.header("Rank units: which one matters most?")
@@ -184,20 +149,7 @@ with shown_as_message("attributing the output", stop=False):
 st.header("Counterfactual: edit one input")
 st.markdown("Change one step's token or value and run the sequence again: the heatmaps show "
             "|Δ| of every quantity per unit over time, from the edit on.")
-with shown_as_message("running the edited sequence", stop=False):
-    x_edit, edit_step, what = edit_controls(loaded)
-    cf = edit_run(loaded, x_edit, edit_step, layer, direction)
-    lasts = cf.lasts
-    st.markdown(f"**Edit:** {plain(what, 120)}. " + (
-        "It changes nothing." if lasts == 0 else
-        f"|Δh| is still above {SETTLED:g} at the last step." if lasts is None else
-        f"|Δh| falls below {SETTLED:g} for good after {lasts} step{'s' * (lasts != 1)}."))
-    largest = cf.largest()
-    st.caption(" · ".join(f"max |Δ{n}| = {v:.3g}" for n, v in largest.items()))
-    change_fig = plots.change_heatmaps(cf.difference, edit_step, projector)
-    st.plotly_chart(change_fig, key="exp_edit", width="stretch",
-                    config={"displayModeBar": False})
-    figure_downloads(change_fig, "counterfactual", key="exp_edit_export")
+counterfactual_section(loaded, layer, direction)
 
 # -- 5. connectivity ----------------------------------------------------------------------------
 st.header("Connectivity: how far back does each output look?")

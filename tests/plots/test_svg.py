@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from lstm_viz.plots.canvas import GATE_X, GATE_Y
 from lstm_viz.plots.diagram import HEIGHT, VARIANTS, WIDTH, cell_diagram
 from lstm_viz.plots.svg import figure_svg
 
@@ -80,6 +81,34 @@ def test_bold_and_subscripts_become_tspans() -> None:
     assert re.search(r'<tspan[^>]*baseline-shift="-0.3em"[^>]*>t−1</tspan>', svg)
     dotted = [s for s in fig.layout.shapes if s.line.dash == "dot"]
     assert len(re.findall(r"stroke-dasharray", svg)) >= len(dotted)
+
+
+@pytest.mark.parametrize(("variant", "name"), [("vanilla", "c"), ("vanilla", "f"),
+                                               ("vanilla", "h"), ("gru", "z"), ("cifg", "f")])
+def test_a_held_quantity_is_outlined_and_tagged(variant: str, name: str) -> None:
+    plain_svg = figure_svg(cell_diagram(VALUES, variant, unit=3, step=7))
+    fig = cell_diagram(VALUES, variant, unit=3, step=7, held={name: 8.0})
+    root = ET.fromstring(figure_svg(fig))
+    assert "held at 8.00" in shown_texts(root)
+    outlines = [s for s in fig.layout.shapes if s.name == f"held_{name}"]
+    assert len(outlines) == 1
+    assert len(root.findall(f"{NS}rect")) == 2                    # the background + the outline
+    assert len(ET.fromstring(plain_svg).findall(f"{NS}rect")) == 1
+
+
+def test_the_outline_surrounds_the_held_gate_box() -> None:
+    fig = cell_diagram(VALUES, "vanilla", held={"o": 0.0})
+    outline = next(s for s in fig.layout.shapes if s.name == "held_o")
+    assert outline.x0 < GATE_X["o"] - 0.95 < GATE_X["o"] + 0.95 < outline.x1
+    assert outline.y0 < GATE_Y - 0.775 < GATE_Y + 0.775 < outline.y1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_without_a_hold_the_diagram_is_unchanged(variant: str) -> None:
+    bare = figure_svg(cell_diagram(VALUES, variant, unit=1, step=2))
+    assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held=None)) == bare
+    assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held={})) == bare
+    assert "held at" not in bare
 
 
 # -- the backward direction (issue #15): the previous state comes from t + 1 --------------------
