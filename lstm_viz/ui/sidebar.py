@@ -356,7 +356,31 @@ def page(title: str) -> Loaded:
     loaded = sidebar()
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
-    if st.session_state.get("projector"):
-        st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
-                ".stMainBlockContainer h1{font-size:3rem}</style>")
+    projector = bool(st.session_state.get("projector"))
+    # Projector: the sidebar collapsed (its control still opens it; the browser keeps a choice
+    # the user made with that control), and everything in the main area 1.5x larger.
+    st.set_page_config(initial_sidebar_state="collapsed" if projector else "auto")
+    if projector:
+        st.html(f"<style>{PROJECTOR_CSS}</style>")
     return loaded
+
+
+_MAIN = ".stMainBlockContainer"
+PROJECTOR_CSS = "".join(  # Streamlit's sizes x 1.5 (rem: 16 px); headings keep their scale
+    f"{_MAIN} {sel}{{font-size:{size}}}" for sel, size in (
+        ('[data-testid="stMarkdownContainer"] :is(p, li, td, th)', "1.5rem"),
+        ('[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p', "1.3125rem"),
+        ('[data-testid="stWidgetLabel"] p', "1.3125rem"),
+        (':is([data-baseweb="select"], [data-baseweb="input"], input, textarea, '
+         '[data-testid="stTickBarMin"], [data-testid="stTickBarMax"], '
+         '[data-testid="stSliderThumbValue"])', "1.3125rem"),
+        (':is(button, [data-testid="stExpander"] summary) p', "1.3125rem"),
+        ('[data-testid="stMetricValue"]', "3.375rem"),
+        (":is(h1, h1 span)", "4.125rem"),
+        (":is(h2, h2 span)", "3.375rem"),
+        (":is(h3, h3 span)", "2.625rem"),
+        (":is(h4, h4 span)", "2.25rem"),
+        (":is(h5, h5 span)", "1.875rem"),
+    )) + (  # larger labels need room: a label wraps instead of running into its neighbour
+    f'{_MAIN} [data-testid="stWidgetLabel"]{{height:auto;min-height:1.5rem;white-space:normal}}'
+    f'{_MAIN} [data-testid="stWidgetLabel"] p{{line-height:1.3}}')
