@@ -754,3 +754,21 @@ def test_diagram_is_valid_plotly(variant):
     fig = cell_diagram(values, variant, unit=1, step=2)
     go.Figure(fig.to_dict())          # raises on any invalid property
     assert len(fig.layout.shapes) > 5 and len(fig.layout.annotations) > 5
+
+
+def test_projector_fonts_are_half_again_as_large_and_character_ticks_thinned() -> None:
+    plain, big = style.sizes(False), style.sizes(True)
+    for name in ("font", "title", "small", "tick"):
+        assert big[name] >= 1.5 * plain[name], name
+    from lstm_viz.plots.canvas import Canvas
+    assert Canvas(True).px(14) >= 1.5 * Canvas(False).px(14)
+    # 80 characters: readable as ticks at 12 px, not at 18 px (they would overlap)
+    text = list("(a(b)c)[]" * 9)[:80]
+    q = _trace(n_steps=len(text))
+    assert list(quantity_heatmaps(q, input_labels=text).layout.xaxis.ticktext) == text
+    thinned = quantity_heatmaps(q, input_labels=text, projector=True)
+    assert thinned.layout.xaxis.ticktext is None
+    short = quantity_heatmaps(_trace(n_steps=40), input_labels=text[:40], projector=True)
+    assert list(short.layout.xaxis.ticktext) == text[:40]
+    assert short.layout.xaxis.tickfont.size >= 1.5 * quantity_heatmaps(
+        _trace(n_steps=40), input_labels=text[:40]).layout.xaxis.tickfont.size
