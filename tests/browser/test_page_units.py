@@ -118,3 +118,24 @@ def test_click_on_a_point_opens_the_stepper(page, server):
     wait_for_app(page, timeout_ms=60_000, settle_ms=1_000)
     assert "/Units?" in page.url
     expect(page.locator("h1", has_text="Units")).to_have_count(1)
+
+
+def test_merged_marker_shows_its_count_and_lists_its_units_on_hover(page, server):
+    """Issue #15: the remember model's 15 of 16 forget gates mostly open are one marker, "15"."""
+    open_units(page, server + "/Units?task=remember&variant=vanilla")
+    sat = reference("remember", "vanilla")
+    f = sat.gates.index("f")
+    groups = merged_points(sat.left[f], sat.right[f])
+    index = max(range(len(groups)), key=lambda k: groups[k][2].size)
+    members = groups[index][2]
+    assert members.size == 15
+    trace = scatter(page).locator(".scatterlayer .trace").nth(f)
+    expect(trace.locator(".textpoint")).to_contain_text(["15"])
+    box = trace.locator(".points path").nth(index).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover = page.locator(".hoverlayer .hovertext")
+    expect(hover).to_contain_text("15 units: " + ", ".join(map(str, members[:3])),
+                                  timeout=TIMEOUT_MS)
+    expect(hover).to_contain_text("forget gate")
+    assert page.console_errors == []
