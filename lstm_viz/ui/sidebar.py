@@ -357,9 +357,14 @@ def page(title: str) -> Loaded:
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
     projector = bool(st.session_state.get("projector"))
-    # Projector: the sidebar collapsed (its control still opens it; the browser keeps a choice
-    # the user made with that control), and everything in the main area 1.5x larger.
-    st.set_page_config(initial_sidebar_state="collapsed" if projector else "auto")
+    # Projector: the sidebar collapsed (its control still opens it; a browser where the user
+    # used that control keeps their choice), and everything in the main area 1.5x larger.
+    # Sent only when it changes: a page config sent after the elements closes the first
+    # dropdown opened after it.
+    sidebar_state = "collapsed" if projector else "auto"
+    if st.session_state.get("_sidebar_state", "auto") != sidebar_state:
+        st.session_state["_sidebar_state"] = sidebar_state
+        st.set_page_config(initial_sidebar_state=sidebar_state)
     if projector:
         st.html(f"<style>{PROJECTOR_CSS}</style>")
     return loaded

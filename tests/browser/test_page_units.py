@@ -85,6 +85,9 @@ def test_open_in_the_stepper_button(page, server):
     expect(picker).to_have_value(re.compile(rf"^unit {unit}:"))
     # pick another unit through the widget, then open it
     other = (unit + 2) % sat.left.shape[1]
+    # below the full-width figure: scrolled to first (a scroll closes an open dropdown)
+    picker.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     picker.click()
     page.get_by_role("option", name=re.compile(rf"^unit {other}:")).click()
     wait_for_app(page)

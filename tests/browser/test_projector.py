@@ -89,9 +89,6 @@ def test_projector_fonts_sidebar_and_ticks(page, server):
     page.set_viewport_size({"width": 1280, "height": 800})
     plain = open_stepper(page, server + URL)
     big = open_stepper(page, server + URL + "&projector=1")
-    page.screenshot(path="/tmp/projector_on.png", full_page=True)
-    print("plain", {k: v for k, v in plain.items() if k != "xticks"})
-    print("projector", {k: v for k, v in big.items() if k != "xticks"})
     for name in ("body", "h1", "h4", "label", "diagram", "tick"):
         assert plain[name] and big[name], (name, plain[name], big[name])
         assert big[name] >= FACTOR * plain[name] - 0.01, (name, plain[name], big[name])
