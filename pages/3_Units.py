@@ -20,6 +20,7 @@ from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import set_value
 from lstm_viz.ui.units_view import (
+    MOSTLY,
     clicked_unit,
     code,
     found_heatmap,
@@ -71,27 +72,28 @@ if not sat.gates:
 else:
     low, high = f"{sat.low:g}", f"{sat.high:g}"
     st.markdown(
-        f"Each point is one gate of one unit: the share of steps it spends **left-saturated** "
+        f"A panel per gate; each marker is that gate of one unit (a number on it: that many "
+        f"units on the same spot): the share of steps it spends **left-saturated** "
         f"(below {low}, closed) against the share it spends **right-saturated** (above {high}, "
         "open). A gate near 1 most of the time is a memory that is kept (a forget gate that "
-        "holds its cell for many steps), and one near 0 always is a gate that blocks; the points "
+        "holds its cell for many steps), and one near 0 always is a gate that blocks; the markers "
         "in the corner near the origin are graded switches that rarely saturate "
         "(after Karpathy, Johnson & Fei-Fei 2015).")
     units = sat.left.shape[1]
     fig = saturation_scatter(sat.left, sat.right, list(sat.gates), projector=projector,
-                             title=f"Gate saturation of {units} units"
-                                   + (f" ({where})" if where else ""))
-    # on a projector the figure takes the whole width (its legend would wrap over the title)
-    chart, notes = (st.container(), st.container()) if projector else st.columns(
+                             mostly=MOSTLY, title=f"Gate saturation of {units} units"
+                                                  + (f" ({where})" if where else ""))
+    # a panel per gate: the figure takes the whole width, the notes and the picker go below it
+    event = st.plotly_chart(fig, key="sat_scatter", on_select="rerun", selection_mode="points",
+                            width="stretch", config={"displayModeBar": False})
+    notes, pick = (st.container(), st.container()) if projector else st.columns(
         [3, 2], gap="large")
-    with chart:
-        event = st.plotly_chart(fig, key="sat_scatter", on_select="rerun",
-                                selection_mode="points", width="stretch",
-                                config={"displayModeBar": False})
     with notes:
         st.markdown("**What this model shows**")
         st.markdown("\n".join(saturation_notes(sat, variant, loaded.model.trained is not None)))
-        st.markdown("**Open a unit in the stepper**: click a point, or pick it here.")
+    with pick:
+        st.markdown("**Open a unit in the stepper**: click a marker (one that holds several "
+                    "units opens the first; hover lists them), or pick it here.")
         if ss.get("sat_unit") not in range(units):
             ss["sat_unit"] = most_saturated(sat)[1]
         st.selectbox(

@@ -50,15 +50,50 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
+MIN_SWING = 0.02   # a unit must switch by this share of the spread of all values (not noise)
+
+
+def swing(values: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Per unit, how far it switches at the edges of [start, end]: its mean over the range minus
+    the larger of its values just before and just after the range (those that exist).
+
+    values (T, units). NaN for a unit with no step outside the range (the range is the whole
+    sequence: nothing to switch from).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    outside = [v[i] for i in (start - 1, end + 1) if 0 <= i < v.shape[0]]
+    if not outside:
+        return np.full(v.shape[1], np.nan)
+    return v[start:end + 1].mean(axis=0) - np.max(outside, axis=0)
+
+
+def always_on(values: np.ndarray, threshold: float, start: int, end: int, *,
+              min_swing: float = MIN_SWING) -> np.ndarray:
+    """(units,) bool: the units a search over [start, end] must never suggest, as they tell
+    nothing about the range: those ≥ ``threshold`` at every step of the sequence (always on; a
+    constant one too), and those whose :func:`swing` at the range's edges is below ``min_swing``
+    times the spread (max − min) of all the values: they cross the threshold by noise only (a
+    saturated unit at 0.980 against 0.979 around it).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    every = (v >= threshold).all(axis=0)
+    if min_swing <= 0 or not v.size:
+        return every
+    spread = float(np.nanmax(v) - np.nanmin(v))
+    return every | ~(swing(v, start, end) >= min_swing * spread)      # NaN: nothing to switch from
+
+
 def unit_search(values: np.ndarray, start: int, end: int, threshold: float, *,
                 min_on_fraction: float = 1.0, match_fraction: float = 1.0,
-                min_match_length: int = 1) -> UnitSearchResult:
+                min_match_length: int = 1, min_swing: float = MIN_SWING) -> UnitSearchResult:
     """The units that are on over [start, end] and off around it, and where else they are on.
 
     values (T, units), e.g. h or c of one layer and direction. A unit is selected when it is
     ≥ ``threshold`` on at least ``min_on_fraction`` of the steps of [start, end] (all of them by
     default) and < ``threshold`` at the step just before and just after the range (where those
-    exist); the selection is ranked by its mean margin (value − threshold) over the range.
+    exist), and is not :func:`always_on` (on at every step, or switching by less than
+    ``min_swing`` of the values' spread: it matches everywhere and tells nothing); the selection
+    is ranked by its mean margin (value − threshold) over the range.
     A step has the units "on together" when at least ``match_fraction`` of the selected units are
     ≥ threshold there; the matches are the runs of such steps (at least ``min_match_length`` long)
     that do not overlap the selected range, ranked by :class:`Match` score.
@@ -81,6 +116,7 @@ def unit_search(values: np.ndarray, start: int, end: int, threshold: float, *,
         chosen &= ~on[start - 1]
     if end < T - 1:
         chosen &= ~on[end + 1]
+    chosen &= ~always_on(v, threshold, start, end, min_swing=min_swing)
     units = np.flatnonzero(chosen)
     margins = (v[start:end + 1, units] - threshold).mean(axis=0) if units.size else np.zeros(0)
     order = np.argsort(-margins, kind="stable")
@@ -129,20 +165,24 @@ def context(labels: SequenceABC[str], start: int, end: int, pad: int = 5, *,
 
 
 def suggest_range(values: np.ndarray, threshold: float, at: int, *, max_share: float = 0.25,
-                  fallback_span: int = 4) -> tuple[int, int]:
+                  fallback_span: int = 4, min_swing: float = MIN_SWING) -> tuple[int, int]:
     """A range [start, end] around step ``at`` where some unit switches on and off again.
 
     values (T, units). The run of steps with a unit on (≥ ``threshold``) that holds ``at`` (the
     strongest such unit: the highest mean over the run), else the nearest such run; runs of
-    ``max_share`` of the sequence or longer are skipped. With none: ``at`` and
-    ``fallback_span`` more steps (fewer when the sequence is short), inside the sequence.
+    ``max_share`` of the sequence or longer are skipped, and so are the runs where the unit
+    switches by less than ``min_swing`` of the values' spread (:func:`swing`: noise, which
+    the search would not report). With none: ``at`` and ``fallback_span`` more steps (fewer
+    when the sequence is short), inside the sequence.
     """
     v = np.asarray(values, dtype=np.float64)
     last = v.shape[0] - 1
     longest = max(1, int(v.shape[0] * max_share))
+    least = min_swing * float(np.nanmax(v) - np.nanmin(v)) if v.size else 0.0
     best, best_key = None, None
     for u in range(v.shape[1]):
-        found = [(s, e) for s, e in runs(v[:, u] >= threshold) if e - s < longest]
+        found = [(s, e) for s, e in runs(v[:, u] >= threshold) if e - s < longest
+                 and (min_swing <= 0 or swing(v[:, u:u + 1], s, e)[0] >= least)]
         if not found:
             continue
         distance = [max(0, s - at, at - e) for s, e in found]

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from . import style
 from .downsample import downsample_time, max_cols_for, window_size
 from .heatmaps import cursor_shapes
+from .saturation import saturation_scatter  # noqa: F401  (its former home: still importable)
 
 
 def _figure(projector: bool, title: str | None, height: int) -> go.Figure:
@@ -239,94 +240,6 @@ def forget_product(
     fig.update_xaxes(title={"text": "step t"})
     _target_line(fig, target_step, projector, f"target step {target_step}")
     fig.update_layout(legend=_legend_top(projector), showlegend=True)
-    return fig
-
-
-def saturation_scatter(
-    left: np.ndarray,
-    right: np.ndarray,
-    gate_names: Sequence[str],
-    *,
-    left_threshold: float = 0.1,
-    right_threshold: float = 0.9,
-    projector: bool = False,
-    title: str | None = None,
-) -> go.Figure:
-    """Gate saturation per unit (after Karpathy et al. 2015): a point per unit and gate.
-
-    left, right: (gates, units) fractions of steps with the gate below ``left_threshold``
-    (left-saturated, closed) and above ``right_threshold`` (right-saturated, open). x = left,
-    y = right; every point lies in the triangle x + y <= 1. customdata = unit index.
-    """
-    left, right = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
-    if left.shape != right.shape or left.ndim != 2 or left.shape[0] != len(gate_names):
-        raise ValueError(
-            f"left and right must both be (gates={len(gate_names)}, units), "
-            f"got {left.shape} and {right.shape}"
-        )
-    fig = _figure(projector, title or "Gate saturation per unit", 560)
-    s = style.sizes(projector)
-    fig.add_shape(
-        type="path",
-        path="M 0,0 L 1,0 L 0,1 Z",
-        xref="x",
-        yref="y",
-        fillcolor="#f6f8fa",
-        line={"color": style.MUTED, "width": s["thin"], "dash": "dot"},
-        layer="below",
-        name="triangle",
-    )
-    units = left.shape[1]
-    for index, name in enumerate(gate_names):
-        words = style.words(name)
-        fig.add_trace(
-            go.Scatter(
-                x=left[index].astype(np.float32),
-                y=right[index].astype(np.float32),
-                customdata=np.arange(units),
-                mode="markers",
-                name=style.label(name),
-                marker={
-                    "color": style.color(name),
-                    "size": 13 if projector else 9,
-                    "opacity": 0.8,
-                    "line": {"color": "#ffffff", "width": 1},
-                },
-                hovertemplate=(
-                    f"unit %{{customdata}}, {words}: %{{y:.0%}} right-saturated, "
-                    f"%{{x:.0%}} left-saturated<extra></extra>"
-                ),
-            )
-        )
-    axis = {
-        "range": [-0.03, 1.03],
-        "tickformat": ".0%",
-        "tickvals": [0, 0.25, 0.5, 0.75, 1],
-        "constrain": "domain",
-    }
-    fig.update_xaxes(
-        title={"text": f"left-saturated: share of steps with gate < {left_threshold:g}"}, **axis
-    )
-    fig.update_yaxes(
-        title={"text": f"right-saturated: share of steps with gate > {right_threshold:g}"},
-        scaleanchor="x",
-        scaleratio=1,
-        **axis,
-    )
-    for x, y, text, anchor in (
-        (0.02, 0.98, "mostly open", "left"),
-        (0.98, 0.04, "mostly closed", "right"),
-        (0.04, 0.04, "rarely saturated", "left"),
-    ):
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=text,
-            showarrow=False,
-            xanchor=anchor,
-            font={"size": s["small"], "color": style.MUTED},
-        )
-    fig.update_layout(legend=_legend_top(projector), hovermode="closest")
     return fig
 
 

@@ -66,8 +66,8 @@ class Canvas:
         return self.width_px / 1000
 
     def px(self, size: float) -> float:
-        """A font size in px (10% larger on a projector)."""
-        return size * self.k * (1.1 if self.projector else 1.0)
+        """A font size in px (1.5x on a projector)."""
+        return size * self.k * (1.5 if self.projector else 1.0)
 
     def lw(self, width: float) -> float:
         """A line width in px (30% thicker on a projector)."""
@@ -279,7 +279,7 @@ class Canvas:
                 "xanchor": "left",
                 "y": 0.97,
                 "yanchor": "top",
-                "font": {"size": 18 * k, "color": style.INK},
+                "font": {"size": self.px(18), "color": style.INK},
             },
             xaxis={**axis, "range": [0, WIDTH], "constrain": "domain"},
             yaxis={

@@ -11,6 +11,7 @@ from . import style
 from .downsample import downsample_time, max_cols_for, window_size
 
 MAX_READABLE_CHARS = 120  # characters shown as tick labels up to this many steps in view
+PROJECTOR_CHARS = 60      # ... on a projector (1.5x larger: more would overlap)
 _CHAR_DISPLAY = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 CURSOR_NAMES = ("cursor_halo", "cursor", "cursor_top_halo", "cursor_top")  # vertical lines
 CURSOR_BOX = "cursor_box"  # frames the current character of a text input
@@ -127,7 +128,8 @@ def quantity_heatmaps(
     x0 = t0 + (width - 1) / 2  # centre of the first column, in steps
 
     s = style.sizes(projector)
-    text_ticks = input_labels is not None and width == 1 and n_view <= MAX_READABLE_CHARS
+    text_ticks = input_labels is not None and width == 1 and n_view <= (
+        PROJECTOR_CHARS if projector else MAX_READABLE_CHARS)
     has_input_row = inputs is not None or input_labels is not None
     row_px = 150 if projector else 118
     if inputs is None:

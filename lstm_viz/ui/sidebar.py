@@ -443,7 +443,36 @@ def page(title: str) -> Loaded:
     # Less room above the page (the header bar is transparent and lets clicks through) and a
     # one-line title, so the figure a page is about is seen at 1280x720 without scrolling.
     st.html(COMPACT_CSS)
-    if st.session_state.get("projector"):
-        st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
-                ".stMainBlockContainer h1{font-size:3rem}</style>")
+    projector = bool(st.session_state.get("projector"))
+    # Projector: the sidebar collapsed (its control still opens it; a browser where the user
+    # used that control keeps their choice), and everything in the main area 1.5x larger.
+    # Sent only when it changes: a page config sent after the elements closes the first
+    # dropdown opened after it.
+    sidebar_state = "collapsed" if projector else "auto"
+    if st.session_state.get("_sidebar_state", "auto") != sidebar_state:
+        st.session_state["_sidebar_state"] = sidebar_state
+        st.set_page_config(initial_sidebar_state=sidebar_state)
+    if projector:
+        st.html(f"<style>{PROJECTOR_CSS}</style>")
     return loaded
+
+
+_MAIN = ".stMainBlockContainer"
+PROJECTOR_CSS = "".join(  # Streamlit's sizes x 1.5 (rem: 16 px); headings keep their scale
+    f"{_MAIN} {sel}{{font-size:{size}}}" for sel, size in (
+        ('[data-testid="stMarkdownContainer"] :is(p, li, td, th)', "1.5rem"),
+        ('[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p', "1.3125rem"),
+        ('[data-testid="stWidgetLabel"] p', "1.3125rem"),
+        (':is([data-baseweb="select"], [data-baseweb="input"], input, textarea, '
+         '[data-testid="stTickBarMin"], [data-testid="stTickBarMax"], '
+         '[data-testid="stSliderThumbValue"])', "1.3125rem"),
+        (':is(button, [data-testid="stExpander"] summary) p', "1.3125rem"),
+        ('[data-testid="stMetricValue"]', "3.375rem"),
+        (":is(h1, h1 span)", "2.5rem"),     # the compact one-line title (1.6rem) x 1.5
+        (":is(h2, h2 span)", "3.375rem"),
+        (":is(h3, h3 span)", "2.625rem"),
+        (":is(h4, h4 span)", "2.25rem"),
+        (":is(h5, h5 span)", "1.875rem"),
+    )) + (  # larger labels need room: a label wraps instead of running into its neighbour
+    f'{_MAIN} [data-testid="stWidgetLabel"]{{height:auto;min-height:1.5rem;white-space:normal}}'
+    f'{_MAIN} [data-testid="stWidgetLabel"] p{{line-height:1.3}}')

@@ -23,6 +23,7 @@ MAX_CELLS = 200_000      # heatmap cells before the time axis is pooled
 MAX_MARKED = 200         # matches marked in the heatmap (best first)
 MAX_DOTS = 20_000        # cells above which the "on" dots are left out
 MAX_CHAR_TICKS = 120     # characters as x ticks up to this many steps
+PROJECTOR_CHARS = 60     # ... on a projector (1.5x larger: more would overlap)
 CONTEXT_PAD = 8          # steps of input shown on each side of a range
 MARK = ("⟦", "⟧")        # marks the range in a context (not a character of any built-in task)
 
@@ -158,7 +159,8 @@ def found_heatmap(values: np.ndarray, found: np.ndarray, seq: Sequence, kind: st
             x=on_steps, y=[rows[u] for u in on_units], mode="markers", name="on", hoverinfo="skip",
             marker={"symbol": "circle", "size": 8 if projector else 6, "color": "#ffffff",
                     "line": {"color": style.INK, "width": 1.5 if projector else 1}}))
-    chars = seq.labels is not None and width == 1 and n_steps <= MAX_CHAR_TICKS and all(
+    chars = seq.labels is not None and width == 1 and n_steps <= (
+        PROJECTOR_CHARS if projector else MAX_CHAR_TICKS) and all(
         len(str(c)) <= 1 for c in seq.labels)
     if chars:
         shown_chars = [{" ": "␣", "\n": "↵", "\t": "⇥"}.get(c, style.user_text(c))

@@ -27,6 +27,7 @@ from lstm_viz.analysis import (
     step_losses,
     unit_search,
 )
+from lstm_viz.analysis.units import always_on, suggest_range, swing
 from lstm_viz.core import BLOCKS, Recurrent, Trace
 from lstm_viz.training.tasks import get_task
 
@@ -415,6 +416,36 @@ def test_unit_search_at_the_edges_and_with_nothing_found():
         unit_search(values, 6, 5, 0.5)
 
 
+def test_unit_search_never_suggests_an_always_on_or_noisy_unit():
+    values = _planted()
+    values[:, 0] = 0.9                       # always on (constant)
+    values[:, 1] = 0.8
+    values[9, 1] = values[15, 1] = 0.79      # "off" around the range by noise only (at 0.795)
+    values[:, 2] = np.linspace(0.8, 0.85, 60)  # on everywhere, rising
+    found = unit_search(values, 10, 14, threshold=0.795)
+    assert found.units.tolist() == [3]       # the planted one only
+    # min_swing=0 is the plain definition: the noisy unit is found too, the always-on never
+    assert sorted(unit_search(values, 10, 14, 0.795, min_swing=0).units.tolist()) == [1, 3]
+    # the whole sequence selected: every unit on over it is always on, none is suggested
+    assert unit_search(values, 0, 59, threshold=0.5).units.size == 0
+    assert unit_search(values, 0, 59, 0.5, min_swing=0).units.size == 0
+    moved = swing(values, 10, 14)
+    assert moved[1] == pytest.approx(0.01) and moved[3] > 0.4
+    assert always_on(values, 0.795, 10, 14).tolist()[:4] == [True, True, True, False]
+    # on exactly over the range and clearly off around it: kept
+    values[9, 1] = values[15, 1] = 0.1
+    assert sorted(unit_search(values, 10, 14, threshold=0.795).units.tolist()) == [1, 3]
+
+
+def test_suggest_range_skips_a_unit_that_crosses_the_threshold_by_noise():
+    values = np.zeros((40, 2))
+    values[:, 0] = 0.979
+    values[12, 0] = 0.981                    # "on" at 12 only, by 0.002: noise
+    values[20:23, 1] = 0.99                  # a real switch, further away
+    assert suggest_range(values, 0.98, 12) == (20, 22)
+    assert suggest_range(values, 0.98, 12, min_swing=0) == (12, 12)
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), T=st.integers(3, 40), units=st.integers(1, 6),
        threshold=st.floats(-0.5, 0.5), data=st.data())
@@ -424,9 +455,13 @@ def test_unit_search_agrees_with_its_definition(seed, T, units, threshold, data)
     end = data.draw(st.integers(start, T - 1))
     found = unit_search(values, start, end, threshold)
     on = values >= threshold
+    spread = values.max() - values.min()
     for u in range(units):
+        outside = [values[i, u] for i in (start - 1, end + 1) if 0 <= i < T]
+        switches = bool(outside) and (
+            values[start:end + 1, u].mean() - max(outside) >= 0.02 * spread)
         ok = on[start:end + 1, u].all() and (start == 0 or not on[start - 1, u]) and (
-            end == T - 1 or not on[end + 1, u])
+            end == T - 1 or not on[end + 1, u]) and not on[:, u].all() and switches
         assert (u in found.units) == ok
     if found.units.size:
         together = on[:, found.units].all(axis=1)

@@ -69,7 +69,7 @@ def _reference_suggest(values, threshold, at, max_share=0.25, fallback_span=4):
 def test_suggest_range_agrees_with_the_pages_former_code(seed, T, units, threshold, data):
     values = np.random.default_rng(seed).uniform(-1, 1, (T, units))
     at = data.draw(st.integers(0, T - 1))
-    got = suggest_range(values, threshold, at)
+    got = suggest_range(values, threshold, at, min_swing=0)   # the former code's definition
     assert got == _reference_suggest(values, threshold, at)
     assert 0 <= got[0] <= got[1] <= T - 1
 

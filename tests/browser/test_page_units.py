@@ -12,6 +12,7 @@ import numpy as np
 from playwright.sync_api import expect
 
 from lstm_viz.analysis import saturation
+from lstm_viz.plots.saturation import merged_points
 from lstm_viz.workbench import ModelChoice, build_model, example_sequence, run
 
 from .conftest import assert_no_exception, wait_for_app
@@ -57,10 +58,12 @@ def test_deep_link_renders_the_scatter_and_the_search(page, server):
     open_units(page, server + "/Units?task=brackets&variant=vanilla&step=18")
     sat = reference()
     chart = scatter(page)
-    # one marker per gate and unit
-    expect(chart.locator(".scatterlayer .trace .points path")).to_have_count(sat.left.size)
+    # a panel per gate, a marker per spot where its units are (units on one spot merged)
+    markers = sum(len(merged_points(sat.left[k], sat.right[k])) for k in range(len(sat.gates)))
+    expect(chart.locator(".scatterlayer .trace .points path")).to_have_count(markers)
     for gate in sat.gates:
-        expect(chart.locator(".legend")).to_contain_text(gate)
+        expect(chart.locator(".annotation-text").filter(
+            has_text=re.compile(rf"gate {gate}$"))).to_have_count(1)
     expect(page.locator(MAIN).get_by_role("heading", name="Unit search")).to_have_count(1)
     # the unit-search heatmap is drawn too, and every figure has its exports
     expect(page.locator(f'{MAIN} [data-testid="stPlotlyChart"]')).to_have_count(2)
@@ -82,6 +85,9 @@ def test_open_in_the_stepper_button(page, server):
     expect(picker).to_have_value(re.compile(rf"^unit {unit}:"))
     # pick another unit through the widget, then open it
     other = (unit + 2) % sat.left.shape[1]
+    # below the full-width figure: scrolled to first (a scroll closes an open dropdown)
+    picker.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     picker.click()
     page.get_by_role("option", name=re.compile(rf"^unit {other}:")).click()
     wait_for_app(page)
@@ -93,13 +99,13 @@ def test_open_in_the_stepper_button(page, server):
 def test_click_on_a_point_opens_the_stepper(page, server):
     open_units(page, server + "/Units?task=brackets&variant=vanilla")
     sat = reference()
-    # the point farthest from every other one, so that nothing covers it
-    xy = np.stack([sat.left.ravel(), sat.right.ravel()], axis=1)
-    gaps = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy)) * 9
-    k = int(np.argmax(gaps.min(axis=1)))
-    gate, unit = divmod(k, sat.left.shape[1])
+    # a marker of a single unit (markers do not cover each other): the last gate's first one
+    gate = len(sat.gates) - 1
+    groups = merged_points(sat.left[gate], sat.right[gate])
+    index = next(k for k, g in enumerate(groups) if g[2].size == 1)
+    unit = int(groups[index][2][0])
     point = scatter(page).locator(".scatterlayer .trace").nth(gate).locator(
-        ".points path").nth(unit)
+        ".points path").nth(index)
     box = point.bounding_box()
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -115,3 +121,24 @@ def test_click_on_a_point_opens_the_stepper(page, server):
     wait_for_app(page, timeout_ms=60_000, settle_ms=1_000)
     assert "/Units?" in page.url
     expect(page.locator("h1", has_text="Units")).to_have_count(1)
+
+
+def test_merged_marker_shows_its_count_and_lists_its_units_on_hover(page, server):
+    """Issue #15: the remember model's 15 of 16 forget gates mostly open are one marker, "15"."""
+    open_units(page, server + "/Units?task=remember&variant=vanilla")
+    sat = reference("remember", "vanilla")
+    f = sat.gates.index("f")
+    groups = merged_points(sat.left[f], sat.right[f])
+    index = max(range(len(groups)), key=lambda k: groups[k][2].size)
+    members = groups[index][2]
+    assert members.size == 15
+    trace = scatter(page).locator(".scatterlayer .trace").nth(f)
+    expect(trace.locator(".textpoint")).to_contain_text(["15"])
+    box = trace.locator(".points path").nth(index).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover = page.locator(".hoverlayer .hovertext")
+    expect(hover).to_contain_text("15 units: " + ", ".join(map(str, members[:3])),
+                                  timeout=TIMEOUT_MS)
+    expect(hover).to_contain_text("forget gate")
+    assert page.console_errors == []

@@ -27,6 +27,7 @@ from lstm_viz.plots import (
     saturation_scatter,
     style,
 )
+from lstm_viz.plots.saturation import listed, merged_points, span
 
 RNG = np.random.default_rng(0)
 
@@ -616,21 +617,65 @@ def test_forget_product_one_or_many_units() -> None:
     assert len(many.data) == 6 and many.data[-1].name == "median over units"
 
 
-def test_saturation_scatter_one_trace_per_gate_with_unit_customdata() -> None:
+def test_saturation_scatter_one_panel_and_trace_per_gate_with_unit_customdata() -> None:
     left = np.array([[0.1, 0.0, 0.5], [0.2, 0.3, 0.0]])
     right = np.array([[0.8, 1.0, 0.1], [0.0, 0.6, 0.9]])
     fig = saturation_scatter(left, right, ["f", "i"])
     assert [t.name for t in fig.data] == ["forget gate f", "input gate i"]
+    assert [(t.xaxis, t.yaxis) for t in fig.data] == [("x", "y"), ("x2", "y2")]
     assert fig.data[0].marker.color == style.color("f")
-    np.testing.assert_array_equal(fig.data[1].customdata, [0, 1, 2])
+    assert [c[0] for c in fig.data[1].customdata] == [0, 1, 2]       # apart: a marker each
     np.testing.assert_allclose(fig.data[0].y, [0.8, 1.0, 0.1], rtol=1e-6)
-    assert fig.data[0].hovertemplate.startswith(
-        "unit %{customdata}, forget gate: %{y:.0%} right-saturated"
-    )
-    (triangle,) = _shapes(fig, "triangle")
-    assert triangle.path == "M 0,0 L 1,0 L 0,1 Z"
+    assert fig.data[0].hovertemplate.startswith("%{customdata[1]}<br>forget gate: ")
+    assert fig.data[0].customdata[1][1:] == ["unit 1", "100%", "0%"]
+    assert len(_shapes(fig, "triangle")) == 2
+    assert _shapes(fig, "triangle")[0].path == "M 0,0 L 1,0 L 0,1 Z"
     with pytest.raises(ValueError):
         saturation_scatter(left, right[:, :2], ["f", "i"])
+
+
+def test_saturation_scatter_merges_units_on_one_spot_and_counts_the_corners() -> None:
+    # 16 units: 15 forget gates open all the time (12 at 100%, 3 at 99%), one graded
+    left = np.zeros((2, 16))
+    right = np.full((2, 16), 1.0)
+    right[0, 12:15] = 0.99
+    right[0, 15], left[0, 15] = 0.3, 0.4
+    right[1] = np.linspace(0.0, 0.75, 16)                            # the input gates: spread
+    fig = saturation_scatter(left, right, ["f", "i"], mostly=0.8)
+    f = fig.data[0]
+    assert len(f.x) == 2                                             # 15 on one marker, 1 apart
+    assert list(f.text) == ["15", ""]
+    assert f.customdata[0][0] == 0 and f.customdata[0][1] == (
+        "15 units: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11<br>12, 13, 14")
+    assert f.customdata[0][2] == "99–100%" and f.customdata[1][1] == "unit 15"
+    assert f.marker.size[0] > 3 * f.marker.size[1]                   # area ∝ count
+    # every unit is on exactly one marker of its gate
+    for trace in fig.data:
+        units = [int(u) for c in trace.customdata for u in
+                 c[1].split(":")[-1].replace("<br>", ",").replace("unit", "").split(",")]
+        assert sorted(units) == list(range(16))
+    # no two markers of a gate cover each other by more than a little
+    for trace in fig.data:
+        xy = np.stack([trace.x, trace.y], axis=1)
+        radius = 0.045 * np.sqrt([max(1, int(t or 1)) for t in trace.text]) / 2
+        gap = np.abs(xy[:, None] - xy[None]).max(axis=-1) + np.eye(len(xy)) * 9
+        assert (gap >= 0.8 * (radius[:, None] + radius[None]) - 1e-6).all()
+    closed = [a.text for a in fig.layout.annotations if a.name == "closed_count"]
+    assert closed == ["<b>0 of 16</b><br>mostly closed"] * 2
+    opened = [a.text for a in fig.layout.annotations if a.name == "open_count"]
+    assert opened == ["<b>15 of 16</b> mostly open", "<b>0 of 16</b> mostly open"]
+    rare = [a.text for a in fig.layout.annotations if a.name == "rare_count"]
+    assert rare == ["0 of 16<br>rarely saturated", "4 of 16<br>rarely saturated"]   # i < 20%
+
+
+def test_merged_points_keeps_apart_points_apart_and_lists_long_groups() -> None:
+    x = np.array([0.0, 0.0, 0.5, 0.51, 0.9])
+    y = np.array([1.0, 1.0, 0.2, 0.2, 0.0])
+    groups = merged_points(x, y)
+    assert [g[2].tolist() for g in groups] == [[0, 1], [2, 3], [4]]
+    assert groups[1][0] == pytest.approx(0.505)
+    assert listed(np.arange(100)).endswith("<br>and 4 more")
+    assert span(np.array([0.38, 0.42])) == "38–42%" and span(np.array([0.4])) == "40%"
 
 
 def test_loss_curve_single_and_several_runs() -> None:
@@ -707,3 +752,21 @@ def test_diagram_is_valid_plotly(variant):
     fig = cell_diagram(values, variant, unit=1, step=2)
     go.Figure(fig.to_dict())          # raises on any invalid property
     assert len(fig.layout.shapes) > 5 and len(fig.layout.annotations) > 5
+
+
+def test_projector_fonts_are_half_again_as_large_and_character_ticks_thinned() -> None:
+    plain, big = style.sizes(False), style.sizes(True)
+    for name in ("font", "title", "small", "tick"):
+        assert big[name] >= 1.5 * plain[name], name
+    from lstm_viz.plots.canvas import Canvas
+    assert Canvas(True).px(14) >= 1.5 * Canvas(False).px(14)
+    # 80 characters: readable as ticks at 12 px, not at 18 px (they would overlap)
+    text = list("(a(b)c)[]" * 9)[:80]
+    q = _trace(n_steps=len(text))
+    assert list(quantity_heatmaps(q, input_labels=text).layout.xaxis.ticktext) == text
+    thinned = quantity_heatmaps(q, input_labels=text, projector=True)
+    assert thinned.layout.xaxis.ticktext is None
+    short = quantity_heatmaps(_trace(n_steps=40), input_labels=text[:40], projector=True)
+    assert list(short.layout.xaxis.ticktext) == text[:40]
+    assert short.layout.xaxis.tickfont.size >= 1.5 * quantity_heatmaps(
+        _trace(n_steps=40), input_labels=text[:40]).layout.xaxis.tickfont.size

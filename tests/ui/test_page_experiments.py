@@ -17,6 +17,7 @@ from lstm_viz.analysis import attribute
 from lstm_viz.analysis.experiments import counterfactual, edited
 from lstm_viz.analysis.surgery import ablate_each_unit
 from lstm_viz.core import Intervention
+from lstm_viz.plots import style
 from lstm_viz.workbench import ModelChoice, build_model, example_sequence
 
 PAGE = "pages/7_Experiments.py"
@@ -243,7 +244,7 @@ def test_projector_view():
                                 "attr": "grad_x_input:10"})
     assert not at.error
     layout = chart(at, "exp_surgery")["layout"]
-    assert layout["font"]["size"] == 20
+    assert layout["font"]["size"] == style.sizes(True)["font"]
 
 
 def test_attribution_widgets_write_the_link():
