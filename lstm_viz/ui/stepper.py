@@ -17,7 +17,7 @@ then, so a browser shows exactly one diagram.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -195,5 +195,5 @@ def stepper(loaded: Loaded, unit: int, layer: int, direction: int, *, projector:
     data, key = _data(loaded, unit, layer, direction, projector, width)
     _component()(data=data, data_key=key, step=int(ss["step"]), show=stepper_ready(),
                  autoplay=bool(ss["playing"]), speed=int(ss["speed"]), speeds=list(SPEEDS),
-                 key=KEY, default=None, on_change=on_stepper, args=(last,))
+                 key=KEY, default=None, on_change=partial(on_stepper, last))
 
