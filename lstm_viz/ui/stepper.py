@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent / "stepper_component"
 KEY = "stepper"
 READY = "_stepper_ready"       # the component said it is mounted: it draws the live view
 HALF = 150                     # steps each side of the step in one window
-MARGIN = 40                    # play this close to an inner edge of the window asks for the next
+MARGIN = 80                    # play this close to an inner edge of the window asks for the next
 CONTEXT = 12                   # characters shown each side of the current one
 MAX_FEATURES = 8               # input features listed by name at every step, at most
 SPEEDS = (1, 2, 5, 10, 20, 30, 60)
@@ -98,9 +98,11 @@ def input_line(loaded: Loaded, step: int) -> str:
             + (f", and {more:,} more" if more > 0 else ""))
 
 
-def window_around(step: int, last: int, half: int = HALF) -> tuple[int, int]:
-    """The window [lo, hi] of at most 2·half + 1 steps centred on ``step`` inside [0, last]."""
-    lo = max(0, min(step - half, last - 2 * half))
+def window_around(step: int, last: int, half: int = HALF, ahead: bool = False
+                  ) -> tuple[int, int]:
+    """The window [lo, hi] of at most 2·half + 1 steps around ``step`` inside [0, last]: centred
+    on it, or (``ahead``, while playing) starting MARGIN steps before it."""
+    lo = max(0, min(step - (MARGIN if ahead else half), last - 2 * half))
     return lo, min(last, lo + 2 * half)
 
 
@@ -110,7 +112,7 @@ def needs_window(step: int, window: tuple[int, int] | None, last: int) -> bool:
         return True
     lo, hi = window
     return (step < lo or step > hi or (lo > 0 and step < lo + MARGIN)
-            or (hi < last and step > hi - MARGIN))
+            or (hi < last and step >= hi - MARGIN))
 
 
 def key_quantity(loaded: Loaded, layer: int, direction: int) -> tuple[str, np.ndarray | None]:
@@ -161,7 +163,7 @@ def _data(loaded: Loaded, unit: int, layer: int, direction: int, projector: bool
     cached = ss.get("_stepper_data")
     if cached is not None and cached[0] == base and not needs_window(step, cached[1], last):
         return cached[2], cached[3]
-    window = window_around(step, last)
+    window = window_around(step, last, ahead=bool(ss.get("_stepper_ahead")))
     data = json.dumps(payload(loaded, unit, layer, direction, window, projector, width),
                       separators=(",", ":"))
     key = f"{base}|{window[0]}-{window[1]}"
@@ -175,6 +177,7 @@ def on_stepper(last: int) -> None:
     value = ss.get(KEY) or {}
     if value.get("ready"):
         ss[READY] = True
+    ss["_stepper_ahead"] = bool(value.get("playing"))      # the next window lies ahead
     step = value.get("step")
     if isinstance(step, int) and step != int(ss["step"]):
         set_value("step", max(0, min(step, last)))
