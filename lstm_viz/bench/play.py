@@ -101,12 +101,14 @@ def play(browser, base: str, tabs: int, task: str, speed: int, timeout_s: float,
                 if not done[k]:
                     p = frame.evaluate(PROBE)
                     done[k] = not p["playing"] and p["played"] > 0
-        rates = []
+        rates, draw_ms = [], []
         for frame in frames:
-            times = frame.evaluate(PROBE)["times"]
+            p = frame.evaluate(PROBE)
+            times = p["times"]
             rates.append((len(times) - 1) / ((times[-1] - times[0]) / 1000)
                          if len(times) > 1 and times[-1] > times[0] else 0.0)
-        return {"tabs": tabs, "rates": rates, "finished": sum(done),
+            draw_ms.append(p["drawMs"] / max(1, p["drawn"]))
+        return {"tabs": tabs, "rates": rates, "finished": sum(done), "draw_ms": draw_ms,
                 "server_cpu_s": cpu_s(server.proc.pid) - cpu0, "errors": errors}
     finally:
         for ctx, _, _ in opened:
@@ -145,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"play at {args.speed} steps/s, {n} tab(s): {r['finished']}/{n} reached "
                       f"the end; steps a second: median {statistics.median(rates):.1f}, min "
                       f"{min(rates):.1f} ({', '.join(f'{x:.1f}' for x in rates)}); server CPU "
-                      f"{r['server_cpu_s']:.1f} s; errors {len(r['errors'])}", flush=True)
+                      f"{r['server_cpu_s']:.1f} s; a step's drawing (JS) "
+                      f"{statistics.mean(r['draw_ms']):.1f} ms; errors {len(r['errors'])}",
+                      flush=True)
                 for e in r["errors"][:5]:
                     print("   ", e)
                 bad |= r["finished"] < n or bool(r["errors"])
