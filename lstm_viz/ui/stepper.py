@@ -192,10 +192,12 @@ def stepper_ready() -> bool:
 
 def stepper(loaded: Loaded, unit: int, layer: int, direction: int, *, projector: bool,
             width: int) -> None:
-    """Draw the component (hidden until the server-rendered view has been left out)."""
+    """Draw the component: hidden and without its payload until it has said it is mounted (so
+    a run that no browser shows, AppTest's, never builds the frames); then with it, shown."""
     ss = st.session_state
     last = loaded.sequence.length - 1
-    data, key = _data(loaded, unit, layer, direction, projector, width)
+    data, key = (_data(loaded, unit, layer, direction, projector, width) if stepper_ready()
+                 else ("", ""))
     _component()(data=data, data_key=key, step=int(ss["step"]), show=stepper_ready(),
                  autoplay=bool(ss["playing"]), speed=int(ss["speed"]), speeds=list(SPEEDS),
                  key=KEY, default=None, on_change=partial(on_stepper, last))
