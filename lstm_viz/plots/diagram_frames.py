@@ -4,7 +4,8 @@ The browser steps through a window of the sequence with no server round trip
 (:mod:`lstm_viz.ui.stepper`): it receives, once, the diagram as the fixed parts of its SVG
 markup and, for every step, the few elements that differ (the numbers, the gate fills, the
 title's step). Each step's SVG is drawn by the same code as the server's diagram
-(:func:`~lstm_viz.plots.diagram.cell_diagram` -> :func:`~lstm_viz.plots.svg.figure_svg`), so no
+(:func:`~lstm_viz.plots.diagram.cell_layout`, the layout of ``cell_diagram``, ->
+:func:`~lstm_viz.plots.svg.figure_svg`), so no
 diagram logic exists in JavaScript: the browser only joins strings.
 
 Frames: ``{"parts": [p0, ..., pk], "table": [s0, s1, ...], "slots": [[i, ...] per step]}``;
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from lstm_viz.teaching.step import UnitStep
 
-from .diagram import cell_diagram
+from .diagram import cell_layout
 from .svg import figure_svg
 
 _TOKEN = re.compile(r"(<[^>]*>)")        # an SVG string as tags and the text between them
@@ -70,7 +71,7 @@ def diagram_frames(numbers: Sequence[UnitStep], variant: str, *, unit: int,
                    projector: bool = False, width: int | None = None) -> dict:
     """The cell diagram of ``unit`` at each step of ``numbers`` (one UnitStep a step) as frames
     (see the module's docstring): exactly the SVG the server's live view draws at that step."""
-    svgs = [figure_svg(cell_diagram(u, variant, unit=unit, step=u.step, projector=projector,
-                                    width=width),
+    svgs = [figure_svg({"layout": cell_layout(u, variant, unit=unit, step=u.step,
+                                              projector=projector, width=width)},
                        label=f"cell diagram of unit {unit} at step {u.step}") for u in numbers]
     return svg_frames(svgs)

@@ -106,13 +106,15 @@ def window_around(step: int, last: int, half: int = HALF, ahead: bool = False
     return lo, min(last, lo + 2 * half)
 
 
-def needs_window(step: int, window: tuple[int, int] | None, last: int) -> bool:
-    """True when ``step`` is outside ``window`` or within MARGIN of one of its inner edges."""
+def needs_window(step: int, window: tuple[int, int] | None, last: int, ahead: bool = False
+                 ) -> bool:
+    """True when ``step`` is outside ``window`` or within MARGIN of one of its inner edges
+    (2·MARGIN of its end while playing, ``ahead``: the component asks as early)."""
     if window is None:
         return True
     lo, hi = window
     return (step < lo or step > hi or (lo > 0 and step < lo + MARGIN)
-            or (hi < last and step >= hi - MARGIN))
+            or (hi < last and step >= hi - (2 * MARGIN if ahead else MARGIN)))
 
 
 def key_quantity(loaded: Loaded, layer: int, direction: int) -> tuple[str, np.ndarray | None]:
@@ -161,9 +163,10 @@ def _data(loaded: Loaded, unit: int, layer: int, direction: int, projector: bool
     base = "|".join(map(str, (loaded.model.key, sequence_key(loaded.sequence), unit, layer,
                               direction, projector, width, ss.get("key_quantity", "c"))))
     cached = ss.get("_stepper_data")
-    if cached is not None and cached[0] == base and not needs_window(step, cached[1], last):
+    ahead = bool(ss.get("_stepper_ahead"))
+    if cached is not None and cached[0] == base and not needs_window(step, cached[1], last, ahead):
         return cached[2], cached[3]
-    window = window_around(step, last, ahead=bool(ss.get("_stepper_ahead")))
+    window = window_around(step, last, ahead=ahead)
     data = json.dumps(payload(loaded, unit, layer, direction, window, projector, width),
                       separators=(",", ":"))
     key = f"{base}|{window[0]}-{window[1]}"

@@ -27,5 +27,8 @@ def test_windows_hold_the_step_and_follow_play_ahead():
     ahead = window_around(1000, 5000, ahead=True)
     assert ahead[0] == 1000 - MARGIN and not needs_window(1000, ahead, 5000)
     assert needs_window(ahead[1] - MARGIN, ahead, 5000)   # near the edge: the next window
+    assert not needs_window(ahead[1] - 2 * MARGIN, ahead, 5000)
+    assert needs_window(ahead[1] - 2 * MARGIN, ahead, 5000, ahead=True)   # playing: earlier
+    assert not needs_window(1000, ahead, 5000, ahead=True)
     assert not needs_window(4999, window_around(4999, 4999), 4999)
     assert needs_window(3, None, 10)
