@@ -7,18 +7,20 @@ import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see
 # isort: split
 from functools import partial
 
-import numpy as np
 import plotly.io
 import streamlit as st
 
+from lstm_viz.analysis.lesson_unit import TellingUnit, per_unit_default, shipped_telling_unit
+from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
-from lstm_viz.training.tasks import TASKS
+from lstm_viz.training.tasks import TASKS, Task
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
-from lstm_viz.ui.exports import figure_downloads, trace_downloads
+from lstm_viz.ui.exports import diagram_downloads, figure_downloads, trace_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
+from lstm_viz.ui.prediction_view import show_prediction
 from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import needs_full_run, set_value
@@ -39,13 +41,30 @@ last = seq.length - 1
 # numbers of a sine wave) are not tick labels: the values are drawn as a line instead.
 chars = seq.labels if seq.labels and max(map(len, seq.labels)) <= 2 else None
 
-st.title("Step through an LSTM")
-task = TASKS.get(ss["task"])
-if task is not None and ss["seq_source"] == "example":
-    st.markdown(f"**{task.title}.** {task.description}")
-st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
-           "space to play")
-torch_badge(loaded)
+
+def lesson_line(task: Task | None) -> TellingUnit | None:
+    """The shipped model's telling unit (measured once per model) when the page shows it."""
+    if task is None or ss["model_kind"] != "trained" or task.lesson is None:
+        return None
+    try:
+        return shipped_telling_unit(task.name, ss["variant"])
+    except Exception:           # no shipped model of this variant: no line
+        return None
+
+
+# One line above the controls: the title, the task and why the unit in focus tells its lesson;
+# the rest in a popover. The torch badge fills in below the diagram, last (see the end).
+task = TASKS.get(ss["task"]) if ss["seq_source"] == "example" else None
+head = st.columns([2.3, 4.2, 0.9], vertical_alignment="center")
+head[0].title("Step through an LSTM")
+told = lesson_line(task)
+head[1].markdown(" · ".join(([f"**{plain(task.title, 80)}**"] if task else [])
+                            + ([told.sentence] if told else [])))
+with head[2].popover("About", help="The task, the model, the keys"):
+    if task is not None:
+        st.markdown(f"**{plain(task.title, 80)}.** {task.description}")
+    st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
+               "space to play")
 
 # -- the step controls and the live view: in the browser's component once it is mounted ----------
 @st.fragment
@@ -64,69 +83,29 @@ def live_view() -> None:
     numbers = numbers_at(loaded, step, unit, layer, direction)
     stepper(loaded, unit, layer, direction, projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
     if stepper_ready():
-        show_prediction(step)
+        show_prediction(loaded, step)
     else:
         controls(last, SPEEDS)
         server_view(loaded, numbers, width=DIAGRAM_WIDTH, projector=bool(ss["projector"]),
-                    prediction=show_prediction)
+                    prediction=partial(show_prediction, loaded))
     explain_panel(loaded, numbers)
     if not stepper_ready():
         player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
                partial(on_player_request, last))
 
 
-def head_readout(out: np.ndarray, vocab: tuple[str, ...] | None) -> str:
-    """An uploaded head's outputs at one step: the top 3 names (softmax) when the outputs are
-    named (its tags, or the vocabulary's tokens), else the raw outputs (the first 8)."""
-    if vocab is not None and len(vocab) == out.shape[0]:
-        p = np.exp(out - out.max())
-        p /= p.sum()
-        top = np.argsort(p)[::-1][:3]
-        return "Model predicts: " + ", ".join(f"**{plain(repr(vocab[k]), 24)}** {p[k]:.0%}"
-                                              for k in top)
-    more = f", … ({out.shape[0]:,} outputs)" if out.shape[0] > 8 else ""
-    return "Model output: " + ", ".join(f"{v:.3f}" for v in out[:8]) + more
-
-
-def show_prediction(step: int) -> None:
-    """What the trained model's readout says at this step, beside the task's target."""
-    pred = loaded.prediction()
-    if pred is None:
-        return
-    if loaded.model.trained is None:            # an uploaded head: its own vocabulary
-        st.markdown(head_readout(pred[step], loaded.model.head_labels or loaded.model.vocab))
-        return
-    task = TASKS[loaded.model.trained.task]
-    target = seq.meta.get("target") if ss["seq_source"] == "example" else None
-    if task.loss == "ce":
-        p = np.exp(pred[step] - pred[step].max())
-        p /= p.sum()
-        top = np.argsort(p)[::-1][:3]
-        names = task.vocab or tuple(str(k) for k in range(len(p)))
-        st.markdown("Model predicts: " + ", ".join(f"`{names[k]}` {p[k]:.0%}" for k in top))
-    else:
-        st.markdown("Model output: " + ", ".join(f"{v:.3f}" for v in pred[step]))
-    if target is not None:
-        target = np.asarray(target)
-        if target.ndim >= 1 and target.shape[0] == seq.length:
-            shown = target[step]
-        elif not task.per_step and step == last:
-            shown = target
-        else:
-            return
-        if task.loss == "ce" and task.vocab is not None and np.ndim(shown) == 0:
-            shown = task.vocab[int(shown)]
-        if isinstance(shown, str):
-            text = shown
-        else:
-            text = ", ".join(f"{v:.3g}" for v in np.ravel(shown))
-        st.markdown(f"Target: `{text}`")
-
-
 live_view()
+badge = st.empty()          # the torch badge, under the diagram: filled at the very end
 
 # -- the whole sequence: heatmaps, units x time, cursor at the step ---------------------------
 st.subheader("Every unit over the whole sequence")
+quantities = loaded.quantities(int(ss["layer"]), int(ss["direction"]))
+per_unit = st.toggle(
+    "Scale each unit's row of c to its own range", key=f"per_unit|{loaded.model.key}",
+    value=per_unit_default("c", quantities["c"]) if "c" in quantities else False,
+    disabled="c" not in quantities,
+    help="On by default when one unit's c spans 3x the range of the median unit's: its row "
+         "would wash the others out to white. Hover shows the true values.")
 window = None
 if seq.length > LONG_SEQUENCE:
     if st.toggle("Zoom into a window at full resolution", key="zoom"):
@@ -139,14 +118,15 @@ if seq.length > LONG_SEQUENCE:
 def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> tuple[str, str]:
     """The heatmaps of this view as (JSON, key), built once and kept in the session."""
     key = "|".join(map(str, (loaded.model.key, sequence_key(seq), layer, direction, window,
-                             ss["projector"], int(ss["unit"]),
+                             ss["projector"], int(ss["unit"]), per_unit,
                              hash((tuple(seq.feature_names), tuple(chars or ()))))))
     cached = ss.get("_heatmaps")
     if cached is None or cached[0] != key:
         fig = quantity_heatmaps(
             loaded.quantities(layer, direction), step=int(ss["step"]),
             input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
-            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]))
+            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]),
+            per_unit=("c",) if per_unit else ())
         ss["_heatmaps"] = cached = (key, fig.to_json())
     return cached[1], key
 
@@ -157,6 +137,10 @@ click = heatmap_view(spec, fig_key)
 with st.expander("Export: these heatmaps, the whole trace, the model"):
     figure_downloads(lambda: plotly.io.from_json(spec), "heatmaps", key="heatmaps_export")
     trace_downloads(loaded)
+    where = (int(ss["step"]), int(ss["unit"]), int(ss["layer"]), int(ss["direction"]))
+    draw = partial(cell_diagram, variant=rec.variant, unit=where[1], step=where[0],
+                   projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+    diagram_downloads(lambda: draw(numbers_at(loaded, *where)), *where[:2], rec.variant)
 if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
     ss["_last_click"] = click.get("n")           # a click on a cell: jump there
     if click.get("unit") is not None:
@@ -165,3 +149,5 @@ if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_cli
     st.rerun()
 
 presets_view()
+with badge.container():
+    torch_badge(loaded)      # last: never before the diagram and the heatmaps

@@ -16,6 +16,11 @@ for that whole time, and any other script thread that reaches ``import lstm_viz.
 blocks on that lock until every import below has finished. So no page code runs (and nothing
 peeks at sys.modules) before pandas, plotly and the app's modules are complete. Later runs find
 the module in ``sys.modules`` and pay nothing.
+
+Not torch: it takes seconds to import and no page needs it to draw (the core is NumPy). The torch
+badge imports it in a background thread once the page is drawn (``ui.torch_badge``); nothing on
+the pages' import chains peeks at ``sys.modules`` for torch (a plain ``import torch`` elsewhere
+waits on its module lock). tests/ui/test_landing.py checks that no page's imports bring it in.
 """
 
 from __future__ import annotations

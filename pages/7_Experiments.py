@@ -7,40 +7,32 @@ from __future__ import annotations
 import lstm_viz.preload  # noqa: F401  (first on every page: no import race, see there)
 
 # isort: split
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lstm_viz.analysis import ATTRIBUTION_METHODS
-from lstm_viz.analysis.experiments import (
-    SETTLED,
-    correlations,
-    signals,
-)
 from lstm_viz.core.interventions import settable
 from lstm_viz.plots import experiments as plots
 from lstm_viz.plots import style
 from lstm_viz.ui import page
+from lstm_viz.ui.decomposition_view import decomposed
 from lstm_viz.ui.experiments_view import (
     attributions,
     completeness,
     connected,
     current_attr,
-    edit_controls,
-    edit_run,
     fits,
     head_row,
-    held_run,
     open_in_surgery,
-    prediction_change,
     presets_list,
     ranked,
-    surgery_controls,
     write_attr,
 )
 from lstm_viz.ui.exports import figure_downloads
 from lstm_viz.ui.failures import shown_as_message
 from lstm_viz.ui.safe_text import plain
+from lstm_viz.ui.signal_view import track_a_signal
+from lstm_viz.ui.surgery_view import counterfactual_section, surgery_section
 from lstm_viz.ui.units_view import clicked_unit
 
 TOP_UNITS = 5        # units listed under the damage chart
@@ -64,34 +56,7 @@ st.markdown(
     "uses the held value. **Before | after | difference** share one time axis; the held cells "
     "are boxed. Holding a unit at its mean keeps its average and removes only what it varies "
     "with (Lakretz et al. 2019); holding it at 0 removes both.")
-with shown_as_message("holding the units"):
-    holds = surgery_controls(loaded)
-    result = held_run(loaded, holds, layer, direction)
-st.markdown("**Held:** " + "; ".join(plain(h.describe(), 160) for h in holds) + ".")
-means = [f"{h.quantity} unit {u} at {v:.3f}" for h, iv in zip(holds, result.interventions,
-                                                             strict=True) if h.value == "mean"
-         for u, v in zip(h.units, np.atleast_1d(iv.value), strict=True)]
-if means:
-    st.caption("The means held: " + ", ".join(means[:12]) + (" …" if len(means) > 12 else ""))
-names = list(result.after)
-if ss.get("exp_show") not in names:
-    ss["exp_show"] = holds[0].quantity
-shown = st.radio("Show", names, horizontal=True, key="exp_show", format_func=style.label)
-fig = plots.surgery_heatmaps(shown, result.before[shown], result.after[shown],
-                             result.held.get(shown), labels, projector)
-st.plotly_chart(fig, key="exp_surgery", width="stretch", config={"displayModeBar": False})
-figure_downloads(fig, "surgery", key="exp_surgery_export")
-before_pred = loaded.prediction()
-if before_pred is not None:
-    after_pred = loaded.readout(result.trace.output)
-    sentence, drawn = prediction_change(before_pred, after_pred)
-    st.markdown(sentence)
-    pred_fig = plots.prediction_lines(before_pred[:, drawn], after_pred[:, drawn],
-                                      [f"output {k}" for k in drawn], projector)
-    st.plotly_chart(pred_fig, key="exp_prediction", width="stretch",
-                    config={"displayModeBar": False})
-else:
-    st.caption("This model has no shipped head: compare the hidden state h above.")
+surgery_section(loaded, layer, direction)
 
 # -- 2. rank units ------------------------------------------------------------------------------
 st.header("Rank units: which one matters most?")
@@ -156,6 +121,8 @@ with shown_as_message("attributing the output", stop=False):
     found = attributions(loaded, target, weight)
     order = [method] + [m for m in ATTRIBUTION_METHODS if m != method]
     strips = {m: found[m].sum(axis=1) for m in order if m in found}
+    cd = decomposed(loaded, target, weight)      # contextual decomposition: LSTM family only
+    strips.update(cd.strip)
     st.markdown(f"The score is **{scored}** at step {target}; each strip is the attribution "
                 "of each step, summed over its input features (red raises the score, blue "
                 "lowers it).")
@@ -166,6 +133,7 @@ with shown_as_message("attributing the output", stop=False):
             st.markdown(f"- **{m.replace('_', ' ')}**: left out (it would run the sequence "
                         f"{seq.values.size if m == 'occlusion' else 64:,} times: too much "
                         "here).")
+    st.markdown(cd.bullet)
     strip_fig = plots.attribution_strips(strips, labels, target, projector)
     st.plotly_chart(strip_fig, key="exp_attr", width="stretch", config={"displayModeBar": False})
     figure_downloads(strip_fig, "attribution", key="exp_attr_export")
@@ -174,25 +142,14 @@ with shown_as_message("attributing the output", stop=False):
         st.markdown(f"**Completeness** of integrated gradients: Σ attributions = {total:.4f}, "
                     f"score(x) − score(baseline 0) = {gap:.4f} (off by "
                     f"{abs(total - gap):.2g}, the cost of a 64-point path).")
+    if cd.exactness:
+        st.markdown(cd.exactness)
 
 # -- 4. counterfactual edit ---------------------------------------------------------------------
 st.header("Counterfactual: edit one input")
 st.markdown("Change one step's token or value and run the sequence again: the heatmaps show "
             "|Δ| of every quantity per unit over time, from the edit on.")
-with shown_as_message("running the edited sequence", stop=False):
-    x_edit, edit_step, what = edit_controls(loaded)
-    cf = edit_run(loaded, x_edit, edit_step, layer, direction)
-    lasts = cf.lasts
-    st.markdown(f"**Edit:** {plain(what, 120)}. " + (
-        "It changes nothing." if lasts == 0 else
-        f"|Δh| is still above {SETTLED:g} at the last step." if lasts is None else
-        f"|Δh| falls below {SETTLED:g} for good after {lasts} step{'s' * (lasts != 1)}."))
-    largest = cf.largest()
-    st.caption(" · ".join(f"max |Δ{n}| = {v:.3g}" for n, v in largest.items()))
-    change_fig = plots.change_heatmaps(cf.difference, edit_step, projector)
-    st.plotly_chart(change_fig, key="exp_edit", width="stretch",
-                    config={"displayModeBar": False})
-    figure_downloads(change_fig, "counterfactual", key="exp_edit_export")
+counterfactual_section(loaded, layer, direction)
 
 # -- 5. connectivity ----------------------------------------------------------------------------
 st.header("Connectivity: how far back does each output look?")
@@ -213,20 +170,4 @@ else:
 
 # -- 6. track a signal --------------------------------------------------------------------------
 st.header("Track a signal: which unit follows it?")
-found_signals = signals(seq.values, seq.feature_names, labels)
-sig_col, q_col = st.columns([2, 1])
-signal = sig_col.selectbox("Signal", list(found_signals), key="exp_sig")
-tracked = [n for n in ("c", "h") if n in trace.names(layer, direction)]
-sig_q = q_col.radio("In", tracked, horizontal=True, key="exp_sig_q", format_func=style.label)
-with shown_as_message("correlating the units with the signal", stop=False):
-    r = correlations(trace.get(sig_q, layer, direction)[:, 0], found_signals[signal])
-    best = int(np.argmax(np.abs(r)))
-    ss["exp_sig_unit"] = best
-    st.markdown(f"**Unit {best}**'s {sig_q} follows {plain(signal, 60)} best "
-                f"(r = {r[best]:+.3f}); hold it at its mean in Surgery to see what the model "
-                "loses without it.")
-    st.button("Hold it in Surgery", key="exp_sig_open", on_click=open_in_surgery,
-              args=("exp_sig_q", "exp_sig_unit"))
-    sig_fig = plots.correlation_bars(r, sig_q, signal, projector)
-    st.plotly_chart(sig_fig, key="exp_signal", width="stretch", config={"displayModeBar": False})
-    figure_downloads(sig_fig, "signal-correlation", key="exp_signal_export")
+track_a_signal(loaded, projector)

@@ -22,6 +22,9 @@ outputs. Every per-step array is time-major and indexed by position in the seque
 
 * :mod:`.attribution` — :func:`attribute` (SPEC §6): which inputs drove an output, by the
   gradient, gradient × input, integrated gradients or occlusion.
+* :mod:`.decomposition` — :func:`contextual_decomposition` (Murdoch, Liu & Yu 2018): the score
+  split exactly into the part from a phrase of steps and the rest, for the LSTM family;
+  :func:`decomposition_strip`: the part of each single step.
 
 Every public name is importable from ``lstm_viz.analysis`` itself.
 """
@@ -38,6 +41,8 @@ from .compare import (
     peephole_reach,
     step_losses,
 )
+from .decomposition import MEANING as DECOMPOSITION_MEANING
+from .decomposition import contextual_decomposition, decomposition_strip
 from .gates import Saturation, gate_names, gate_summary, saturation
 from .gradients import GradientFlow, compare_gradient_flow, forget_path_product, gradient_flow
 from .units import (
@@ -56,4 +61,5 @@ __all__ = [
     "context", "coupling_gap", "forget_path_product", "gate_names", "gate_sum_range",
     "gate_summary", "gradient_flow", "peephole_reach", "runs", "saturation", "step_losses",
     "suggest_range", "threshold_range", "unit_search",
+    "DECOMPOSITION_MEANING", "contextual_decomposition", "decomposition_strip",
 ]

@@ -18,6 +18,7 @@ No streamlit or plotly here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -28,6 +29,7 @@ from lstm_viz.core.interventions import settable
 from lstm_viz.errors import InputError
 
 from .attribution import METHODS
+from .probes import task_latents
 
 MAX_SPECS = 8            # holds in one ablate= parameter
 MAX_UNITS = 4096         # units listed in one hold
@@ -241,6 +243,55 @@ def surgery(model: Recurrent, x: np.ndarray, holds: list[Hold], plain: Trace | N
     return Surgery(before, changed, held, after, ivs)
 
 
+def _cells(values: object, size: int) -> tuple[int, int] | None:
+    """A dragged range [lo, hi] of a heatmap axis -> the first and last cell it touches (cell k
+    spans k − 0.5 to k + 0.5), clipped to 0 .. size − 1; None when it misses every cell."""
+    try:
+        ends = [float(v) for v in values]                 # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    if len(ends) < 2 or not np.all(np.isfinite(ends)):
+        return None
+    a = max(int(np.floor(min(ends) + 0.5)), 0)
+    b = min(int(np.ceil(max(ends) - 0.5)), size - 1)
+    return (a, b) if a <= b else None
+
+
+def brushed(box: Mapping[str, object], length: int,
+            n_units: int) -> tuple[tuple[int, int], tuple[int, ...] | None] | None:
+    """A box dragged on a units × time heatmap (plotly's selection box: ``x`` and ``y`` ranges)
+    -> (first, last step) and the units it covers (None when the box has no unit range);
+    None when it covers no step."""
+    steps = _cells(box.get("x"), length)
+    if steps is None:
+        return None
+    units = _cells(box.get("y"), n_units) if box.get("y") is not None else None
+    return steps, None if units is None else tuple(range(units[0], units[1] + 1))
+
+
+def with_range(hold: Hold, steps: tuple[int, int], units: tuple[int, ...] | None,
+               length: int) -> Hold:
+    """``hold`` over ``steps`` (the whole sequence: None) and, when given, these units."""
+    every = steps == (0, length - 1)
+    return Hold(hold.quantity, units or hold.units, hold.value, None if every else steps)
+
+
+def held_values(holds: list[Hold], ivs: list[Intervention], step: int,
+                unit: int) -> dict[str, float]:
+    """What is held at ``unit`` and ``step`` (quantity -> the value it is held at); the later
+    hold wins where two overlap, as in the run."""
+    out: dict[str, float] = {}
+    for hold, iv in zip(holds, ivs, strict=True):
+        if unit not in hold.units:
+            continue
+        rows = iv.steps
+        if isinstance(rows, slice) and not (rows.start or 0) <= step < (rows.stop or step + 1):
+            continue
+        value = np.atleast_1d(np.asarray(iv.value, dtype=np.float64)).ravel()
+        out[hold.quantity] = float(value[hold.units.index(unit)] if value.size > 1 else value[0])
+    return out
+
+
 @dataclass
 class Counterfactual:
     """The edit of one step: per quantity the difference after − before (T, U), and how many
@@ -287,6 +338,19 @@ def edited(x: np.ndarray, step: int, value: float | None = None, feature: int = 
     return x
 
 
+def edited_tokens(ids: np.ndarray, step: int, token: int, n_tokens: int) -> np.ndarray:
+    """A copy of the token ids (T,) with step ``step`` set to ``token`` (0 .. n_tokens − 1): the
+    sequence a model with an embedding reads after the edit."""
+    ids = np.array(ids, copy=True)
+    if not 0 <= step < len(ids):
+        raise InputError(f"Step {step} is outside the sequence (0 to {len(ids) - 1}).")
+    if not 0 <= int(token) < n_tokens:
+        raise InputError(f"Token id {token} does not exist: the embedding has ids 0 to "
+                         f"{n_tokens - 1}.")
+    ids[step] = int(token)
+    return ids
+
+
 def counterfactual(model: Recurrent, x: np.ndarray, x_edit: np.ndarray, step: int,
                    layer: int = 0, direction: int = 0) -> Counterfactual:
     """The difference in every traced quantity (not pre-activations) between ``x_edit`` and
@@ -318,16 +382,21 @@ MAX_SIGNAL_FEATURES = 8    # input features offered as signals at most
 
 
 def signals(values: np.ndarray, feature_names: tuple[str, ...] = (),
-            labels: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """Signals a unit might track: the nesting depth of a bracket string, and the input
-    features (the first :data:`MAX_SIGNAL_FEATURES`); name -> (T,)."""
+            labels: tuple[str, ...] | None = None,
+            meta: Mapping | None = None) -> dict[str, np.ndarray]:
+    """Signals a unit might track: the nesting depth of a bracket string, the task's known
+    latent (``meta["task"]``, see :func:`lstm_viz.analysis.probes.task_latents`), and the input
+    features or file columns (the first :data:`MAX_SIGNAL_FEATURES`, those that vary); name ->
+    (T,). A pattern the user types is :func:`lstm_viz.analysis.probes.pattern_signal`."""
     out: dict[str, np.ndarray] = {}
     if labels and set(labels) <= {"(", ")"}:
         out["bracket depth"] = np.cumsum([1.0 if c == "(" else -1.0 for c in labels])
+    out.update(task_latents(values, meta))
     values = np.asarray(values, dtype=np.float64)
     for j in range(min(values.shape[1], MAX_SIGNAL_FEATURES)):
         name = feature_names[j] if j < len(feature_names) else f"x{j}"
-        out[f"input {name}"] = values[:, j]
+        if np.ptp(values[:, j]) > 0:                 # a constant column has nothing to track
+            out[f"input {name}"] = values[:, j]
     return out
 
 

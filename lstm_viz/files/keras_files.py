@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lstm_viz.errors import InputError
-from lstm_viz.files.common import NAME_LIMIT, check_size, out_of_range, quote
+from lstm_viz.files.common import NAME_LIMIT, check_size, quote
 from lstm_viz.files.contents import FileContents, RecurrentModule
 from lstm_viz.files.keras_config import (
     _SAVE,
@@ -41,7 +41,12 @@ from lstm_viz.files.keras_config import (
     _parse_config,
     _unzip,
 )
-from lstm_viz.files.model_config import MAX_ABS_WEIGHT, MAX_HIDDEN, MAX_LAYERS, MAX_PARAMS
+from lstm_viz.files.model_config import (
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_PARAMS,
+    check_weights,
+)
 
 __all__ = ["read_keras"]
 
@@ -74,13 +79,7 @@ def _read(label: str, path: str, ds: Any, shape: tuple[int, ...]) -> np.ndarray:
             f"{label}: weight {quote(path, NAME_LIMIT)} cannot be read (damaged, or stored with "
             f"a filter h5py lacks): {_SAVE}."
         ) from None
-    bad = out_of_range(values, MAX_ABS_WEIGHT)
-    if bad is not None:
-        what = "a non-finite value" if not bad.finite else f"the value {bad.value:g}"
-        raise InputError(
-            f"{label}: weight {quote(path, NAME_LIMIT)} holds {what} at {bad.index} (beyond the "
-            f"±{MAX_ABS_WEIGHT:g} limit for weights): upload trained, finite weights."
-        )
+    check_weights(values, f"{label}: weight {quote(path, NAME_LIMIT)}")
     return values
 
 

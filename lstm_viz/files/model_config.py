@@ -16,7 +16,14 @@ import numpy as np
 
 from lstm_viz.core import TABLE, VARIANTS, Config, param_shapes
 from lstm_viz.errors import InputError
-from lstm_viz.files.common import MAX_UPLOAD_BYTES, NAME_LIMIT, SAVE_HINT, quote, shape_of
+from lstm_viz.files.common import (
+    MAX_UPLOAD_BYTES,
+    NAME_LIMIT,
+    SAVE_HINT,
+    out_of_range,
+    quote,
+    shape_of,
+)
 
 # Largest |weight| of an uploaded model. Trained LSTM weights are rarely above 100; with weights
 # and inputs both within 1e6, no sum in the core comes near float32's overflow.
@@ -38,6 +45,25 @@ MAX_PARAMS = 20_000_000
 # Every array in a file, before its recurrent part is picked: a 20 MB file of int8 holds 20 M
 # values; twice MAX_PARAMS leaves room for an embedding and a head beside the recurrent layer.
 MAX_FILE_ELEMENTS = 2 * MAX_PARAMS
+
+
+def check_weights(values: np.ndarray, shown: str) -> None:
+    """Refuse weights that are not finite or beyond ±MAX_ABS_WEIGHT, in one sentence naming
+    them (``shown``: e.g. "Tensor 'lstm.weight_ih_l0'"). Every model reader calls this one."""
+    bad = out_of_range(values, MAX_ABS_WEIGHT)   # no temporaries when every weight is fine
+    if bad is None:
+        return
+    many = "s" if bad.count != 1 else ""
+    if not bad.finite:
+        raise InputError(
+            f"{shown} contains {bad.count:,} non-finite value{many} (e.g. {bad.value}): the "
+            "training diverged; upload weights from an earlier checkpoint."
+        )
+    raise InputError(
+        f"{shown} has {bad.count:,} weight{many} beyond ±{MAX_ABS_WEIGHT:,.0f} (e.g. "
+        f"{bad.value:.3g}): a trained LSTM's weights are far smaller, so the training likely "
+        "diverged; upload an earlier checkpoint."
+    )
 # All stored tensors/arrays of a file after decompression (zip bombs); 320 MB.
 MAX_UNPACKED_BYTES = 16 * MAX_UPLOAD_BYTES
 

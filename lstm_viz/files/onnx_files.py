@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from lstm_viz.errors import InputError
-from lstm_viz.files.common import NAME_LIMIT, check_size, out_of_range, quote
+from lstm_viz.files.common import NAME_LIMIT, check_size, quote
 from lstm_viz.files.contents import FileContents, RecurrentModule
 from lstm_viz.files.model_config import (
-    MAX_ABS_WEIGHT,
     MAX_FILE_ELEMENTS,
     MAX_HIDDEN,
     MAX_LAYERS,
     MAX_PARAMS,
+    check_weights,
 )
 
 __all__ = ["read_onnx"]
@@ -131,14 +131,7 @@ class _Graph:
                 f"{values.dtype}, not floating point."
             )
         values = np.asarray(values, dtype=np.float32)
-        bad = out_of_range(values, MAX_ABS_WEIGHT)
-        if bad is not None:
-            val = "a non-finite value" if not bad.finite else f"the value {bad.value:g}"
-            raise InputError(
-                f"{self.label}: the {what} ({quote(name, NAME_LIMIT)}) holds {val} at "
-                f"{bad.index} (beyond the ±{MAX_ABS_WEIGHT:g} limit for weights): upload "
-                "trained, finite weights."
-            )
+        check_weights(values, f"{self.label}: the {what} ({quote(name, NAME_LIMIT)})")
         return values
 
     def scalar_index(self, node: Any) -> bool:

@@ -131,10 +131,13 @@ def read_sequence(
                 token_mode(vocab) == "words" or any(len(t) != 1 for t in vocab)))):
             return _tokenised_text(name, data, vocab, start, length, one_hot)
         seq = load_text(name, data, vocab, start=start, length=length)
-        if vocab is not None and not seq.meta["unknown_count"]:
-            meta = dict(seq.meta, token_ids=seq.values.argmax(axis=1).astype(np.int64))
-            seq = replace(seq, meta=meta)
-        return seq
+        meta = dict(seq.meta, tokenised="chars", encoding="one-hot",
+                    vocab_size=len(seq.vocab or ()), over="model" if vocab else "text")
+        if vocab is not None:
+            _check_known(seq, vocab)
+            if not seq.meta["unknown_count"]:
+                meta["token_ids"] = seq.values.argmax(axis=1).astype(np.int64)
+        return replace(seq, meta=meta)
     if vocab is not None and ids is not False and (ids or scale is None):
         token_ids = _as_ids(name, seq, len(vocab), ext, data, must=bool(ids))
         if token_ids is not None:
@@ -237,6 +240,23 @@ def apply_statistics(
     stats = {"method": method, "features": names, keys[0]: a.tolist(), keys[1]: b.tolist(),
              "constant": (), "steps": int(values.shape[0]), "given": True}
     return (values - a) / spread, stats
+
+
+def vocab_shown(vocab: Seq[str], most: int = 16) -> str:
+    """A character vocabulary in a sentence: "'()'" when short, else "of 60 characters"."""
+    if len(vocab) <= most and all(len(v) == 1 for v in vocab):
+        return "'" + "".join(display_char(v) for v in vocab) + "'"
+    return f"of {len(vocab):,} tokens"
+
+
+def _check_known(seq: Sequence, vocab: tuple[str, ...]) -> None:
+    """Refuse a text none of whose characters the model's vocabulary has (it would be all-zero
+    inputs): one sentence naming the vocabulary."""
+    if seq.length and seq.meta["unknown_count"] == seq.length:
+        raise InputError(
+            f"None of the {seq.length:,} characters of the text is in the model's vocabulary "
+            f"{vocab_shown(vocab)}: upload text made of those characters, or pick a task (or a "
+            "fresh model) that reads this text.")
 
 
 def _tokenised_text(name: str, data: bytes, vocab: tuple[str, ...], start: int,

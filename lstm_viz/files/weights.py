@@ -28,18 +28,17 @@ from lstm_viz.files.common import (
     mb,
     npy_header,
     one_sentence,
-    out_of_range,
     quote,
     shape_of,
 )
 from lstm_viz.files.model_config import (
-    MAX_ABS_WEIGHT,
     MAX_FILE_ELEMENTS,
     MAX_PARAM_KEY,
     MAX_PARAMS,
     MAX_UNPACKED_BYTES,
     PARAM_RE,
     check_layer_count,
+    check_weights,
     match_anywhere,
 )
 from lstm_viz.files.torch_pickle import is_stub, load_restricted
@@ -385,18 +384,5 @@ def _to_float_array(key: str, value: Any) -> np.ndarray:
         )
     if arr.size == 0:
         return arr
-    bad = out_of_range(arr, MAX_ABS_WEIGHT)   # no temporaries when every weight is fine
-    if bad is not None and not bad.finite:
-        raise InputError(
-            f"Tensor {shown} contains {bad.count:,} non-finite value"
-            f"{'s' if bad.count != 1 else ''} (e.g. {bad.value}): the training diverged; upload "
-            "weights from an earlier checkpoint."
-        )
-    if bad is not None:
-        raise InputError(
-            f"Tensor {shown} has {bad.count:,} weight{'s' if bad.count != 1 else ''} beyond "
-            f"±{MAX_ABS_WEIGHT:,.0f} (e.g. {bad.value:.3g}): a trained LSTM's "
-            "weights are far smaller, so the training likely diverged; upload an earlier "
-            "checkpoint."
-        )
+    check_weights(arr, f"Tensor {shown}")
     return arr

@@ -27,7 +27,8 @@ R_NODE = 0.38
 GREY_FILL = "#eceef1"
 CELL_FILL = "#f6f8fa"
 LINE = "#3d4450"  # connections that carry [h, x]
-SUB = {"t-1": "t−1", "t": "t"}
+SUB = {"t-1": "t−1", "t+1": "t+1", "t": "t"}
+PREVIOUS = "t-1"  # where the previous state comes from: "t+1" for the backward direction
 
 
 def sub(symbol: str, index: str) -> str:
@@ -55,6 +56,7 @@ class Canvas:
 
     projector: bool
     width_px: int = 1000
+    previous: str = PREVIOUS  # "t+1" backwards: every "_{t−1}" label then reads "_{t+1}"
     shapes: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
 
@@ -199,6 +201,9 @@ class Canvas:
         bg: str | None = None,
     ) -> None:
         """A text label at (x, y) (anchor: left/center/right; valign: top/middle/bottom)."""
+        if self.previous != PREVIOUS:     # the backward direction reads its state from t + 1
+            text = text.replace(f"<sub>{SUB[PREVIOUS]}</sub>",
+                                f"<sub>{SUB.get(self.previous, self.previous)}</sub>")
         note = {
             "x": x,
             "y": y,

@@ -200,6 +200,37 @@ def rnn_cell(canvas: Canvas, values: dict) -> None:
     )
 
 
+HELD_INK = "#d6336c"      # the outline and tag of a held quantity
+TAG_W, TAG_H = 2.4, 0.7   # the outline around a state's label ("c_t = 0.42"), canvas units
+
+
+def mark_held(canvas: Canvas, held: Mapping[str, float]) -> None:
+    """Outline each held quantity's node (its gate box, or its state's label) and tag it "held
+    at v"; a quantity the diagram does not draw is skipped."""
+    notes = {n.get("name"): n for n in canvas.notes}
+    for name, value in held.items():
+        tag = f"<b>held at {style.fmt(float(value))}</b>"
+        gate = notes.get(f"value_{name}")
+        if gate is not None and f"name_{name}" in notes:     # a gate box, 1.9 x 1.55
+            cx, cy = gate["x"], gate["y"] + 0.45
+            x0, x1, y0, y1 = cx - 1.1, cx + 1.1, cy - 0.92, cy + 0.92
+            tx, ty, anchor, valign = cx, y1 + 0.05, "center", "bottom"
+        elif (label := notes.get(f"label_{name}")) is not None:
+            x, y = label["x"], label["y"]
+            x0 = {"right": x - TAG_W, "center": x - TAG_W / 2}.get(label["xanchor"], x - 0.15)
+            x1 = x0 + TAG_W + 0.15
+            y0 = {"bottom": y - 0.12, "top": y - TAG_H}.get(label["yanchor"], y - TAG_H / 2)
+            y1 = y0 + TAG_H + 0.12
+            tx, ty, anchor, valign = x1, y1 + 0.05, "right", "bottom"
+        else:
+            continue
+        canvas.shapes.append({
+            "type": "rect", "xref": "x", "yref": "y", "x0": x0, "x1": x1, "y0": y0, "y1": y1,
+            "line": {"color": HELD_INK, "width": canvas.lw(3.0), "dash": "solid"},
+            "fillcolor": "rgba(0,0,0,0)", "layer": "above", "name": f"held_{name}"})
+        canvas.text(tx, ty, tag, 13, HELD_INK, anchor, valign, name=f"held_tag_{name}")
+
+
 def cell_diagram(
     values: Mapping[str, object] | UnitStep,
     variant: str = "vanilla",
@@ -208,6 +239,7 @@ def cell_diagram(
     step: int | None = None,
     projector: bool = False,
     width: int | None = None,
+    held: Mapping[str, float] | None = None,
 ) -> go.Figure:
     """The cell diagram of ``variant`` with the live values of one unit at one step.
 
@@ -219,12 +251,13 @@ def cell_diagram(
     figure at this size (not stretched to a container). Default 1000, projector 1300.
     """
     return go.Figure(layout=cell_layout(values, variant, unit=unit, step=step,
-                                        projector=projector, width=width), _validate=False)
+                                        projector=projector, width=width, held=held),
+                     _validate=False)
 
 
 def cell_layout(values: Mapping[str, object] | UnitStep, variant: str = "vanilla", *,
                 unit: int | None = None, step: int | None = None, projector: bool = False,
-                width: int | None = None) -> dict:
+                width: int | None = None, held: Mapping[str, float] | None = None) -> dict:
     """:func:`cell_diagram`'s layout as a plain dict, without building a plotly figure (the
     SVG frames of many steps read it: a ``go.Figure`` costs most of a step's drawing)."""
     if variant not in VARIANTS:
@@ -235,12 +268,15 @@ def cell_layout(values: Mapping[str, object] | UnitStep, variant: str = "vanilla
     if width is None:
         width = 1300 if projector else 1000
     canvas = Canvas(projector, width_px=int(width))
+    canvas.previous = numbers.get("previous") or canvas.previous     # t+1 when backward
     if row.is_lstm:
         lstm_cell(canvas, numbers, row)
     elif row.family == "gru":
         gru_cell(canvas, numbers)
     else:
         rnn_cell(canvas, numbers)
+    if held:
+        mark_held(canvas, held)
     where = []
     if unit is not None:
         where.append(f"unit {unit}")

@@ -186,3 +186,26 @@ def correlation_bars(r: np.ndarray, name: str, signal: str,
             340, projector)
     fig.update_yaxes(range=[-1.05, 1.05], title_text="correlation r")
     return fig
+
+
+PROBE_FLOOR = -1.0       # R² drawn down to this at most (the hover keeps the real value)
+
+
+def probe_bars(names: Sequence[str], r2: Sequence[float], r2_control: Sequence[float],
+               name: str, signal: str, projector: bool = False) -> go.Figure:
+    """Held-out R² of a linear probe per layer (and direction) beside its control."""
+    r2 = np.asarray(r2, dtype=float)
+    control = np.asarray(r2_control, dtype=float)
+    fig = go.Figure()
+    for label, v, colour in (("probe", r2, style.color(name)),
+                             ("control (shifted signal)", control, style.MUTED)):
+        fig.add_trace(go.Bar(
+            x=list(names), y=np.maximum(np.nan_to_num(v, nan=0.0), PROBE_FLOOR), name=label,
+            marker_color=colour, customdata=v,
+            hovertemplate="%{x}: R² = %{customdata:.3f}<extra>" + label + "</extra>"))
+    low = min(-0.1, float(np.nanmin(np.maximum(np.r_[r2, control], PROBE_FLOOR))) - 0.05)
+    _layout(fig, f"How well a linear probe reads {style.user_text(signal, 40)} from each "
+            f"layer's {style.label(name)}", 320, projector)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[low, 1.05], title_text="held-out R²")
+    return fig

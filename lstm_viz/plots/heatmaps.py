@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -83,6 +83,7 @@ def quantity_heatmaps(
     max_cells: int = 500_000,
     projector: bool = False,
     title: str | None = None,
+    per_unit: Collection[str] = (),
 ) -> go.Figure:
     """Heatmaps (units x time) of each quantity, stacked on one shared step axis.
 
@@ -93,6 +94,9 @@ def quantity_heatmaps(
     resolution; otherwise the time axis is max-abs downsampled when the cells exceed
     ``max_cells`` (the title says so). The cursor is a vertical line at ``step`` (shapes named
     "cursor" and "cursor_halo"; move it with :func:`move_cursor`).
+    per_unit: quantities whose rows are each divided by the row's own max |value| (a row of
+    a unit whose range dwarfs the others' then no longer washes them out); their colour bar
+    says "c / max|c| per unit" and the hover still shows the true value. Gates stay 0..1.
     """
     if not quantities:
         raise ValueError("quantities is empty: nothing to draw")
@@ -290,16 +294,28 @@ def quantity_heatmaps(
         pooled, _ = downsample_time(data, max_cols)
         units = data.shape[0]
         settings = style.color_range(name, data)
+        colorbar = _colorbar(yaxes[row]["domain"], settings, projector)
+        shown, extra, value = pooled, {}, "%{z:.2f}"
+        if name in per_unit and not style.is_gate(name):
+            peak = np.nanmax(np.abs(np.where(np.isfinite(data), data, 0)), axis=1, keepdims=True)
+            shown = pooled / np.where(peak > 0, peak, 1)
+            settings = {"zmin": -1.0, "zmax": 1.0, "zmid": 0.0, "colorscale": style.DIVERGING}
+            colorbar = _colorbar(yaxes[row]["domain"], settings, projector)
+            colorbar["title"] = {"text": f"{name} / max|{name}|<br>per unit", "side": "top",
+                                 "font": {"size": s["small"]}}
+            extra = {"customdata": np.ascontiguousarray(pooled, dtype=np.float32)}
+            value = "%{customdata:.2f}"     # the hover shows the true value
         add(
             go.Heatmap(
-                z=np.ascontiguousarray(pooled, dtype=np.float32),
+                z=np.ascontiguousarray(shown, dtype=np.float32),
                 x0=x0,
                 dx=width,
                 y0=0,
                 dy=1,
                 name=name,
-                colorbar=_colorbar(yaxes[row]["domain"], settings, projector),
-                hovertemplate=f"unit %{{y}}, {where}, {name} = %{{z:.2f}}{note}<extra></extra>",
+                colorbar=colorbar,
+                hovertemplate=f"unit %{{y}}, {where}, {name} = {value}{note}<extra></extra>",
+                **extra,
                 **settings,
             ),
             row,

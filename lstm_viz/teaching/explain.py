@@ -27,8 +27,14 @@ from lstm_viz.teaching.numbers import detail_latex as _detail_latex
 from lstm_viz.teaching.numbers import num as _num
 
 __all__ = ["IDENTITY", "SIGMA", "TANH", "Explanation", "Term", "apply", "explain", "explain_all",
-           "explainable", "fmt", "fmt_latex", "previous_state", "sigmoid", "step_numbers",
-           "units_of"]
+           "explainable", "fmt", "fmt_latex", "in_direction", "previous_state", "sigmoid",
+           "step_numbers", "units_of"]
+
+
+def in_direction(text: str, direction: int) -> str:
+    """An equation (KaTeX or plain "c_{t-1}") with the previous state where ``direction``
+    reads it: ``h_{t-1}`` forward, ``h_{t+1}`` backward (as the explanations' terms say)."""
+    return text.replace("_{t-1}", "_{t+1}") if direction == 1 else text
 
 
 # Symbols of each quantity in text and in LaTeX.

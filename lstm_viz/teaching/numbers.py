@@ -15,6 +15,7 @@ No UI, no NumPy arrays: plain floats.
 from __future__ import annotations
 
 import math
+import re
 
 SIGMA = "σ"
 TANH = "tanh"
@@ -72,10 +73,7 @@ def num(value: float, digits: int = 2) -> str:
 
 def fmt_latex(value: float, digits: int = 2, paren: bool = False) -> str:
     """A number for KaTeX (``1.2 \\times 10^{-5}``), parenthesised when negative and ``paren``."""
-    text = fmt(float(value), digits)
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = rf"{mant} \times 10^{{{int(exp)}}}"
+    text = sci_latex(fmt(float(value), digits))
     return f"({text})" if paren and value < 0 else text
 
 
@@ -85,7 +83,21 @@ def latex_symbol(symbol: str) -> str:
     return f"{base}_{{{sub}}}" if sub and not sub.startswith("{") else symbol
 
 
+# A number in scientific notation in plain text ("5.7e-04", "−1.2e+05"): in KaTeX "e" is a
+# variable and "-" a binary minus ("5.7e − 04"), so it becomes 5.7 \times 10^{-4}.
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+\-−]?)(\d+)\b")
+
+
+def sci_latex(text: str) -> str:
+    """Every number in scientific notation in ``text`` as KaTeX: "5.7e-04" ->
+    ``5.7 \\times 10^{-4}`` (never "5.7e - 04")."""
+    def power(m: re.Match) -> str:
+        exp = int(m.group(3)) * (-1 if m.group(2) in ("-", "−") else 1)
+        return rf"{m.group(1)} \times 10^{{{exp}}}"
+    return _SCIENTIFIC.sub(power, text)
+
+
 def detail_latex(detail: str) -> str:
-    """A plain-text product ("0.91 × tanh(0.5)") as KaTeX."""
-    return (detail.replace("×", r"\cdot").replace("−", "-")
-            .replace("tanh(", r"\tanh(").replace("σ(", r"\sigma("))
+    """A plain-text product ("0.91 × tanh(0.5)", "(1 − 5.7e-04) × 0.3") as KaTeX."""
+    return sci_latex(detail.replace("×", r"\cdot").replace("−", "-")
+                     .replace("tanh(", r"\tanh(").replace("σ(", r"\sigma("))

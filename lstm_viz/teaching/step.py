@@ -53,6 +53,7 @@ def derived_numbers(values: Mapping, name: str) -> dict:
     out: dict = {k: number(values, k) for k in keys}
     out["x"] = values.get("x")
     out["has_m"] = "m" in values
+    out["previous"] = values.get("previous") or "t-1"    # "t+1": the backward direction
     if row.family == "gru":
         z = out["z"]
         out["one_minus_z"] = None if z is None else 1 - z
@@ -91,8 +92,11 @@ class UnitStep:
     x: object = None
 
     def diagram(self) -> dict:
-        """The numbers the cell diagram draws (:func:`derived_numbers`)."""
-        return derived_numbers({**self.values, "x": self.x}, self.variant)
+        """The numbers the cell diagram draws (:func:`derived_numbers`), with where the previous
+        state comes from ("previous": "t+1" in the backward direction)."""
+        backward = any(e.direction == 1 for e in self.explanations.values())
+        return derived_numbers({**self.values, "x": self.x,
+                                "previous": "t+1" if backward else "t-1"}, self.variant)
 
     def text(self, keys: tuple[str, ...] = ("f", "i", "g", "o", "c", "h"), digits: int = 3
              ) -> str:

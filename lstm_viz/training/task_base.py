@@ -6,6 +6,7 @@ No torch here: the app imports this module on every page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +64,22 @@ def load_text() -> str:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """What a task's lesson is about: the quantity to watch and, when the task has one, the
+    latent (a number per step, from the example sequence) that a telling unit's quantity tracks.
+
+    ``latent`` maps a task example to a (T,) array, or is None (no per-step latent: the unit is
+    picked by ``analysis.lesson_unit``'s fallback rule). ``tracks`` finishes the sentence "Unit 4's
+    c ..." ("counts open brackets"); ``latent_name`` names the latent ("nesting depth").
+    """
+
+    quantity: str
+    tracks: str
+    latent_name: str | None = None
+    latent: Callable[[Sequence], np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
 class Task:
     """One learning problem.
 
@@ -94,6 +111,7 @@ class Task:
     curriculum: tuple[int, float] | None = None
     eval_note: str = "fresh sequences from a random stream training never drew from"
     meta: dict = field(default_factory=dict, compare=False)
+    lesson: Lesson | None = None  # what the landing page focuses (analysis.lesson_unit)
 
     def train_range(self, step: int, steps: int) -> tuple[int, int]:
         """The (low, high) sequence lengths for training step ``step`` (0-based) of ``steps``.

@@ -33,6 +33,7 @@ from lstm_viz.files.sequence import Sequence
 from lstm_viz.training.task_base import (  # noqa: F401  (re-exported: the tasks' helpers)
     DATA_DIR,
     TEXT_FILE,
+    Lesson,
     Task,
     _check,
     bracket_depths,
@@ -269,6 +270,31 @@ def _char_name(ch: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# the lessons' latents: one number per step of a task example, that a telling unit tracks
+
+
+def _depth(seq: Sequence) -> np.ndarray:
+    """Nesting depth after each bracket."""
+    return bracket_depths("".join(seq.labels or ())).astype(np.float64)
+
+
+def _running_sum(seq: Sequence) -> np.ndarray:
+    """The sum of the marked values so far."""
+    return np.cumsum(seq.values[:, 0] * seq.values[:, 1], dtype=np.float64)
+
+
+def _wave(seq: Sequence) -> np.ndarray:
+    """The input wave itself."""
+    return seq.values[:, 0].astype(np.float64)
+
+
+def _inside_quotes(seq: Sequence) -> np.ndarray:
+    """1 inside a quotation (after an odd number of '"'), else 0."""
+    quotes = np.array([c == '"' for c in (seq.labels or ())], dtype=np.int64)
+    return (np.cumsum(quotes) % 2).astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------------------
 # the registry
 
 
@@ -278,6 +304,7 @@ def _build() -> dict[str, Task]:
     tasks: list[Task] = [
         BracketsTask(
             name="brackets",
+            lesson=Lesson("c", "counts open brackets", "nesting depth", _depth),
             title="brackets (nesting depth)",
             description=(
                 "Look for a counting unit: its cell state steps up at '(' and down at ')' "
@@ -301,6 +328,7 @@ def _build() -> dict[str, Task]:
         ),
         RememberTask(
             name="remember",
+            lesson=Lesson("c", "holds the first symbol to the cue"),
             title="remember the first symbol",
             description=(
                 "The cell states split by the first symbol, and units with their forget gate "
@@ -325,6 +353,7 @@ def _build() -> dict[str, Task]:
         ),
         AddingTask(
             name="adding",
+            lesson=Lesson("c", "holds the running sum", "running sum", _running_sum),
             title="adding problem",
             description=(
                 "Look for a unit whose input gate opens only at the two marked steps while its "
@@ -349,6 +378,7 @@ def _build() -> dict[str, Task]:
         ),
         SineTask(
             name="sine",
+            lesson=Lesson("c", "follows the wave", "input wave", _wave),
             title="noisy sine wave",
             description=(
                 "Units settle into an oscillation at the wave's period; watch c and h lead the "
@@ -372,6 +402,7 @@ def _build() -> dict[str, Task]:
         ),
         TextTask(
             name="text",
+            lesson=Lesson("c", "switches inside quotes", "quotes", _inside_quotes),
             title="text (Alice in Wonderland)",
             description=(
                 "Look for units that switch inside quotes, grow along a line and reset at the "

@@ -1,8 +1,7 @@
 """The Experiments page's widgets and cached computations (the page itself tells the story).
 
-The held units live in the state value ``ablate`` (the URL's ``ablate=``, grammar in
-:mod:`lstm_viz.analysis.experiments`); the Surgery widgets show its first hold and write it
-back. ``attr`` holds the featured attribution method and target step.
+Surgery and the counterfactual edit are in :mod:`.surgery_view`. ``attr`` holds the featured
+attribution method and target step.
 """
 
 from __future__ import annotations
@@ -13,31 +12,21 @@ import streamlit as st
 from lstm_viz.analysis import ATTRIBUTION_METHODS, attribute
 from lstm_viz.analysis.experiments import (
     EXPERIMENT_PRESETS,
-    Counterfactual,
     Hold,
-    Surgery,
-    check_hold,
     connectivity,
-    counterfactual,
-    edited,
-    fitted,
     format_ablate,
     format_attr,
-    parse_ablate,
     parse_attr,
-    surgery,
 )
 from lstm_viz.analysis.surgery import Ablation, ablate_each_unit
-from lstm_viz.core.interventions import settable
 from lstm_viz.errors import InputError
-from lstm_viz.workbench import Loaded, array_digest, sequence_key
+from lstm_viz.workbench import Loaded, sequence_key
 
 from .presets_view import apply_preset
 from .safe_text import plain
 from .state import set_value
 from .trace_cache import RESULTS
 
-VALUES = {"mean": "its mean", "zero": "0", "one": "1", "number": "a number"}
 MAX_OCCLUSION_ROWS = 3000     # occlusion runs T × inputs sequences: skipped past this
 MAX_BATCH_BYTES = 512 * 1024**2   # integrated gradients and connectivity run one batched
 IG_STEPS = 64                     # trace (IG_STEPS or T rows): left out past this many bytes
@@ -50,120 +39,6 @@ def fits(loaded: Loaded, rows: int) -> bool:
 
 def _key(loaded: Loaded, *extra: object) -> tuple:
     return ("experiments", loaded.model.key, sequence_key(loaded.sequence), *extra)
-
-
-def default_hold(loaded: Loaded) -> Hold:
-    names = settable(loaded.recurrent.config)
-    quantity = "c" if "c" in names else "h"
-    unit = int(st.session_state.get("unit", 0))
-    return Hold(quantity, (unit if unit < names[quantity] else 0,), "mean", None)
-
-
-def current_holds(loaded: Loaded) -> list[Hold]:
-    """The holds of ``ablate`` that fit this model (a link's that do not: a notice, then the
-    default hold); none set: the default hold, not written to the URL."""
-    ss = st.session_state
-    text = ss.get("ablate") or ""
-    if not text:
-        return [default_hold(loaded)]
-    try:
-        holds = [fitted(h, loaded.length) for h in parse_ablate(text)]
-        for hold in holds:
-            check_hold(hold, loaded.recurrent, loaded.length)
-        return holds
-    except InputError as exc:
-        st.info(f"The link's ablation {plain(repr(text[:60]), 0)} does not fit here: "
-                f"{plain(str(exc), 300)} Showing {default_hold(loaded).describe()} instead.")
-        ss["ablate"] = ""
-        return [default_hold(loaded)]
-
-
-def _seed(loaded: Loaded, hold: Hold) -> None:
-    """Put ``hold`` into the Surgery widgets (when ``ablate`` changed since they were seeded)."""
-    ss = st.session_state
-    if ss.get("_exp_seeded") == (ss.get("ablate"), loaded.model.key, loaded.length):
-        return
-    ss["_exp_seeded"] = (ss.get("ablate"), loaded.model.key, loaded.length)
-    last = loaded.length - 1
-    ss["exp_q"] = ss["exp_show"] = hold.quantity      # and show what is held
-    ss["exp_units"] = list(hold.units)
-    a, b = hold.steps if hold.steps is not None else (0, last)
-    ss["exp_steps"] = (min(a, last), min(b, last))
-    if isinstance(hold.value, str):
-        ss["exp_value"], ss["exp_number"] = hold.value, 0.5
-    else:
-        ss["exp_value"] = "one" if hold.value == 1 else "number"
-        ss["exp_number"] = float(hold.value)
-
-
-def _write(loaded: Loaded) -> None:
-    """``on_change`` of a Surgery widget: its hold replaces the first of ``ablate``."""
-    ss = st.session_state
-    last = loaded.length - 1
-    value = {"mean": "mean", "zero": "zero", "one": 1.0}.get(ss["exp_value"],
-                                                             float(ss.get("exp_number", 0)))
-    a, b = ss["exp_steps"]
-    units = tuple(u for u in ss["exp_units"] if u < settable(loaded.recurrent.config).get(
-        ss["exp_q"], 0))
-    if not units:                    # nothing to hold: keep the URL, say so below
-        ss["_exp_empty"] = True
-        return
-    ss["_exp_empty"] = False
-    hold = Hold(ss["exp_q"], units, value, None if (a, b) == (0, last) else (a, b))
-    rest = current_holds(loaded)[1:] if ss.get("ablate") else []
-    text = format_ablate([hold, *rest])
-    ss["_exp_seeded"] = (text, loaded.model.key, loaded.length)
-    ss["exp_show"] = hold.quantity
-    set_value("ablate", text)
-
-
-def surgery_controls(loaded: Loaded) -> list[Hold]:
-    """The quantity, units, steps and value widgets; returns the holds to run (InputError when
-    the widgets select no unit)."""
-    ss = st.session_state
-    holds = current_holds(loaded)
-    _seed(loaded, holds[0])
-    names = settable(loaded.recurrent.config)
-    ss["exp_units"] = [u for u in ss["exp_units"] if u < names[ss["exp_q"]]]
-    q_col, u_col, v_col, n_col = st.columns([1, 2, 1.3, 1])
-    q_col.selectbox("Quantity", list(names), key="exp_q", on_change=_write, args=(loaded,),
-                    help="What to hold: a gate, the cell c or the hidden state h.")
-    u_col.multiselect("Units", list(range(names[ss["exp_q"]])), key="exp_units",
-                      on_change=_write, args=(loaded,))
-    v_col.radio("Held at", list(VALUES), key="exp_value", format_func=VALUES.get,
-                horizontal=True, on_change=_write, args=(loaded,),
-                help="Its mean keeps the unit's average contribution and removes only what it "
-                     "varies with; 0 also removes the average.")
-    n_col.number_input("The number", key="exp_number", on_change=_write, args=(loaded,),
-                       disabled=ss["exp_value"] != "number", step=0.1, format="%.3f")
-    if loaded.length > 1:
-        st.slider("Steps held", 0, loaded.length - 1, key="exp_steps", on_change=_write,
-                  args=(loaded,))
-    if ss.get("_exp_empty") or not ss["exp_units"]:
-        raise InputError("Pick at least one unit to hold.")
-    if len(holds) > 1:
-        st.caption("This link also holds: " + "; ".join(plain(h.describe(), 120)
-                                                       for h in holds[1:]) + ".")
-    return holds
-
-
-def held_run(loaded: Loaded, holds: list[Hold], layer: int, direction: int) -> Surgery:
-    """``surgery`` of the sequence with these holds, cached (a rerun does not trace again)."""
-    return RESULTS.get(_key(loaded, "surgery", format_ablate(holds), layer, direction),
-                       lambda: surgery(loaded.recurrent, loaded.inputs, holds,
-                                       loaded.trace, layer, direction))
-
-
-def edit_run(loaded: Loaded, x_edit: np.ndarray, step: int, layer: int,
-             direction: int) -> Counterfactual:
-    """``counterfactual`` of one edit, cached."""
-    if loaded.inputs is not loaded.sequence.values:  # token ids through an uploaded embedding
-        raise InputError("Editing an input of a model that reads token ids through its "
-                         "embedding is not available yet: use Surgery, Rank units or "
-                         "Attribution, which read the embedded inputs.")
-    return RESULTS.get(_key(loaded, "edit", array_digest(x_edit), step, layer, direction),
-                       lambda: counterfactual(loaded.recurrent, loaded.sequence.values, x_edit,
-                                              step, layer, direction))
 
 
 def prediction_change(before: np.ndarray, after: np.ndarray) -> tuple[str, list[int]]:
@@ -185,6 +60,7 @@ def open_in_surgery(quantity_key: str = "exp_rank_q", unit_key: str = "exp_rank_
     Surgery (read from the state when clicked, so a pick and a click in one run agree)."""
     ss = st.session_state
     hold = Hold(ss[quantity_key], (int(ss[unit_key]),), "mean", None)
+    ss["exp_hold"] = 0
     set_value("ablate", format_ablate([hold]))
 
 
@@ -260,33 +136,6 @@ def completeness(loaded: Loaded, step: int, weight: np.ndarray,
     score = float(rec.trace(x).output[step] @ weight)
     base = float(rec.trace(np.zeros_like(x)).output[step] @ weight)
     return float(ig.sum()), score - base
-
-
-def edit_controls(loaded: Loaded) -> tuple[np.ndarray, int, str]:
-    """One step's token (one-hot sequences) or one value: (edited x, step, what changed)."""
-    seq = loaded.sequence
-    x = seq.values
-    step_col, what_col, value_col = st.columns([1, 1.5, 1.5])
-    ss = st.session_state
-    if not 0 <= int(ss.get("exp_edit_step", -1)) < seq.length:     # first time, or too long
-        ss["exp_edit_step"] = min(int(ss.get("step", 0)), seq.length - 1)
-    step = int(step_col.number_input("Step to edit", 0, seq.length - 1, key="exp_edit_step"))
-    vocab = seq.vocab
-    if vocab and len(vocab) == x.shape[1]:
-        now = int(np.argmax(x[step]))
-        options = [k for k in range(len(vocab)) if k != now] or [now]
-        new = what_col.selectbox(f"Replace {plain(repr(vocab[now]), 0)} by", options,
-                                 format_func=lambda k: repr(vocab[k]), key="exp_edit_token")
-        return edited(x, step, one_hot=int(new)), step, \
-            f"step {step}: {vocab[now]!r} → {vocab[int(new)]!r}"
-    names = list(seq.feature_names)
-    feature = what_col.selectbox("Feature", range(len(names)), format_func=lambda k: names[k],
-                                 key="exp_edit_feature")
-    old = float(x[step, feature])
-    new = value_col.number_input(f"New value (now {old:.3f})", value=round(old + 1.0, 3),
-                                 key=f"exp_edit_value_{step}_{feature}", format="%.3f")
-    return edited(x, step, value=float(new), feature=int(feature)), step, \
-        f"step {step}: {names[feature]} {old:.3f} → {float(new):.3f}"
 
 
 def presets_list() -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_viz.files.exports import model_to_safetensors, trace_to_csv, trace_to_npz
 from lstm_viz.plots.export import figure_to_html, figure_to_png
+from lstm_viz.plots.svg import figure_svg
 from lstm_viz.workbench import Loaded
 
 Figure = go.Figure | Callable[[], go.Figure]
@@ -30,6 +31,25 @@ def figure_downloads(fig: Figure, name: str, key: str) -> None:
     c2.download_button("PNG", data=lambda: figure_to_png(_figure(fig)), file_name=f"{name}.png",
                        mime="image/png", key=f"{key}_png", on_click="ignore",
                        help="A 2x PNG for slides.")
+
+
+def diagram_downloads(fig: Figure, step: int, unit: int, variant: str,
+                      key: str = "diagram_export") -> None:
+    """The cell diagram of ``unit`` at ``step`` as SVG (the markup the page draws, `figure_svg`,
+    standalone) and PNG (kaleido); ``fig`` may be a callable, so that nothing is drawn until a
+    click. The file names say the variant, the step and the unit."""
+    name = f"cell-diagram-{variant}-step{step}-unit{unit}"
+    label = f"cell diagram of unit {unit} at step {step}"
+    c1, c2, _ = st.columns([1.3, 1.3, 5.4])
+    c1.download_button("Diagram SVG", data=lambda: figure_svg(_figure(fig), label=label),
+                       file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg",
+                       on_click="ignore",
+                       help=f"The cell diagram of unit {unit} at step {step}, as drawn here: "
+                            "a vector image for slides or print.")
+    c2.download_button("Diagram PNG", data=lambda: figure_to_png(_figure(fig)),
+                       file_name=f"{name}.png", mime="image/png", key=f"{key}_png",
+                       on_click="ignore",
+                       help=f"The cell diagram of unit {unit} at step {step} as a 2x PNG.")
 
 
 def trace_downloads(loaded: Loaded, key: str = "trace") -> None:

@@ -66,3 +66,23 @@ def plain_list(items: Iterable[object], each: int = 24, most: int = 8, sep: str 
 
 # For plotly labels (titles, ticks, hover text): the same helper the figures use.
 figure_text = user_text
+
+
+# A token's invisible characters as visible glyphs (all in DejaVu Sans, none an emoji): a
+# predicted space must not show as an empty chip, a newline must not break the line.
+_VISIBLE = {" ": "␣", "\n": "↵", "\r": "↵", "\t": "⇥"}
+
+
+def visible_token(token: object, limit: int = 24) -> str:
+    """A token as its characters with space, newline and tab shown as "␣", "↵", "⇥" (other
+    control characters as their Unicode control pictures), clipped to ``limit``."""
+    s = "".join(_VISIBLE.get(c) or (chr(0x2400 + ord(c)) if ord(c) < 0x20 else
+                                    "␡" if c == "\x7f" else c) for c in clip(token, limit))
+    return s or "∅"
+
+
+def chip(token: object, limit: int = 24) -> str:
+    """A token as a markdown code chip (`` `␣` ``), visible and literal: inside a code span
+    markdown does not apply, and a backtick in the token widens the span's fence."""
+    s = visible_token(token, limit)
+    return f"`` {s} ``" if "`" in s else f"`{s}`"

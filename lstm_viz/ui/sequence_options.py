@@ -44,13 +44,15 @@ def options_from_widgets(available: tuple[str, ...]) -> dict[str, Any]:
 
 def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> None:
     """Draw the options of the kept upload: ``view`` holds the ``meta`` and ``features`` of its
-    last read and the ``options`` it was read with."""
+    last read, the ``options`` it was read with, whose vocabulary read it (``reader``) and
+    ``unread`` when the model now asked for could not read it (no caption of that read)."""
     ss = st.session_state
     meta, opts = view["meta"], view["options"]
     for key in KEYS:                       # what the widgets show: the options last read
         ss.pop(key, None)
-    if meta.get("token_ids") is not None:
-        st.caption(_tokens_text(meta))
+    if not view.get("unread") and (meta.get("token_ids") is not None
+                                   or meta.get("source") == "text"):
+        st.caption(_tokens_text(meta, view.get("reader")))
     if meta.get("time_column") is not None:
         st.caption(f"Time axis: {plain(meta['time_column'], 40)}")
     if meta.get("source") in ("table", "npy"):
@@ -86,14 +88,19 @@ def sequence_options(view: dict[str, Any], on_change: Callable[[], None]) -> Non
         st.caption(plain(note, 200))
 
 
-def _tokens_text(meta: dict[str, Any]) -> str:
-    """How a sequence of token ids was read: "Words through the model's vocabulary of 8 tokens,
-    one-hot"."""
-    how = {"words": "Words", "chars": "Characters"}.get(meta.get("tokenised", ""), "Token ids")
+def _tokens_text(meta: dict[str, Any], reader: str | None = None) -> str:
+    """How a text or a sequence of token ids was read: "Characters through the brackets model's
+    vocabulary of 2 tokens, fed one-hot", "Characters one-hot over the text's own 27"."""
     n = int(meta.get("vocab_size", 0))
+    if meta.get("source") == "text" and meta.get("over") == "text":
+        return (f"Characters one-hot over the text's own {n:,} different characters (the model "
+                "has no vocabulary).")
+    how = {"words": "Words", "chars": "Characters"}.get(meta.get("tokenised", ""), "Token ids")
     enc = {"one-hot": "fed one-hot", "ids": "fed as ids (an embedding reads them)"}.get(
         meta.get("encoding", ""), "fed one-hot")
-    return f"{how} through the model's vocabulary of {n:,} tokens, {enc}."
+    whose = f"{plain(reader, 60)}'s" if reader else "the model's"
+    unit = "characters" if how == "Characters" and n != 1 else "tokens" if n != 1 else "token"
+    return f"{how} through {whose} vocabulary of {n:,} {unit}, {enc}."
 
 
 def _stats_text(stats: dict[str, Any]) -> str:

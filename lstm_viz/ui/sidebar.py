@@ -10,7 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from lstm_viz.core import TABLE, VARIANTS, Trace
 from lstm_viz.errors import InputError
 from lstm_viz.files import loaders
-from lstm_viz.files.read_sequence import read_sequence
+from lstm_viz.files.read_sequence import read_sequence, vocab_shown
 from lstm_viz.files.sequence import Sequence
 from lstm_viz.files.tokens import read_vocab
 from lstm_viz.training.tasks import TASKS
@@ -22,13 +22,14 @@ from lstm_viz.workbench import (
     check_trace_size,
     example_sequence,
     fits,
+    has_shipped,
     run,
     torch_call,
     trace_key,
 )
 
 from .failures import attempt, fail, report
-from .safe_text import plain, plain_list
+from .safe_text import plain, plain_list, visible_token
 from .sequence_options import options_from_widgets, sequence_options
 from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
 from .trace_cache import RESULTS
@@ -47,6 +48,12 @@ PAGES = (
 UPLOAD_TYPES = ["csv", "tsv", "npy", "txt"]
 VOCAB_TYPES = ["json", "txt", "vocab"]
 MAX_TYPED = 20_000            # characters of typed text
+READ_AS = ("A text is read through the model's vocabulary, one input per character it knows (a "
+           "fresh model: its own characters); changing the task or the model reads the file "
+           "again for it.")
+COMPACT_CSS = ("<style>.stMainBlockContainer{padding-top:2rem}"
+               ".stMainBlockContainer h1{font-size:1.6rem;padding:0;line-height:1.25;"
+               "white-space:nowrap}</style>")
 MODEL_KINDS = {"trained": "trained (ships with the app)", "fresh": "fresh random weights",
                "custom": "yours (uploaded or trained here)"}
 
@@ -86,6 +93,57 @@ def model_vocab(model: object) -> tuple[str, ...] | None:
 
 def _has_embedding(model: object) -> bool:
     return getattr(model, "embedding", None) is not None
+
+
+def _reader(model: Model) -> tuple:
+    """What an upload is read through for ``model``: its vocabulary, and whether an embedding
+    reads token ids. When it changes (another task, model or vocabulary), the kept upload is read
+    again (`_follow_the_model`)."""
+    return model_vocab(model), _has_embedding(model)
+
+
+def _reader_name(model: Model) -> str | None:
+    """"the brackets model", "your model": whose vocabulary an upload was read through."""
+    if model.uploaded or model is st.session_state.get("custom_model"):
+        return "your model"
+    return f"the {model.trained.task} model" if model.trained is not None else None
+
+
+def _current_reader() -> tuple:
+    """`_reader` of the model the sidebar now asks for (a fresh one has no vocabulary: not
+    built for that)."""
+    ss = st.session_state
+    kind, custom = ss["model_kind"], ss.get("custom_model")
+    if kind == "custom" and custom is not None:
+        return _reader(custom)
+    if kind == "trained" and has_shipped(ss["task"], ss["variant"]):
+        return _reader(build_model(current_choice(), 1))
+    return None, False
+
+
+def _follow_the_model() -> None:
+    """Read the kept upload again when what reads it changed since (the task, the model, its
+    vocabulary): a text uploaded on brackets, then shown on the text task, is encoded over the
+    text model's vocabulary, with no error or caption of the read before. When it cannot be read
+    for the new model, it is not shown with it (the error says why; the task example stands in).
+    """
+    ss = st.session_state
+    kept, view = ss.get("upload_file"), ss.get("upload_view")
+    if kept is None or view is None:
+        return
+    try:
+        reader = _current_reader()
+    except Exception:       # a model that cannot be built: the model section says so
+        return
+    if reader == ss.get("upload_read_for"):
+        return
+    ss["upload_error"] = None
+    before = ss.get("uploaded_sequence")
+    _read_upload(*kept, dict(view.get("options") or {}), check_fit=False)
+    if ss.get("upload_error") and ss.get("uploaded_sequence") is before:
+        ss["uploaded_sequence"] = None          # read for another model: not shown with this one
+        ss.pop("_upload_before", None)
+        ss["upload_view"] = {**view, "unread": True}    # its last read's captions no longer hold
 
 
 def _on_upload() -> None:
@@ -144,23 +202,28 @@ def _on_options() -> None:
     _read_upload(*kept, options_from_widgets(tuple(view["meta"].get("columns", ()))))
 
 
-def _read_upload(name: str, data: bytes, options: dict) -> None:
+def _read_upload(name: str, data: bytes, options: dict, check_fit: bool = True) -> None:
     """Read an upload with `read_sequence` ``options``, through the model's vocabulary when it
     has one (`model_vocab`; text is tokenised, whole numbers may be token ids). Bytes that parse
     are kept (at most the 20 MB upload limit: `read_sequence` refuses more), with what the
     option widgets show; a sequence that also fits the model replaces the current one. On any
-    problem the current sequence stays and the error is left for the sidebar."""
+    problem the current sequence stays and the error is left for the sidebar. ``check_fit``
+    False (a held upload read again for another model): a sequence of the wrong width is kept,
+    and the page says it does not fit, with the fix (`_fallback`)."""
     ss = st.session_state
     try:
         model = build_model(current_choice(), _example().n_features, ss.get("custom_model"))
+        # Set first: a read that fails for this model is not tried again at every run.
+        ss["upload_read_for"] = _reader(model)
         embedded = _has_embedding(model)
         seq = read_sequence(name, data, vocab=model_vocab(model),
                             tokens=True if embedded else None, one_hot=not embedded,
                             **options)
         ss["upload_file"] = (name, data)
         ss["upload_view"] = {"meta": seq.meta, "features": seq.feature_names,
-                             "options": options}
-        if ss["model_kind"] != "fresh" and not (embedded and "token_ids" in seq.meta):
+                             "options": options, "reader": _reader_name(model)}
+        if check_fit and ss["model_kind"] != "fresh" and not (
+                embedded and "token_ids" in seq.meta):
             loaders.check_features(seq, model.recurrent.input_size)
         check_trace_size(model, seq)
     except Exception as exc:        # InputError, a MemoryError (an Exception), a loader's bug
@@ -191,16 +254,22 @@ def _sequence_section() -> Sequence:
     st.radio("Input", sources, horizontal=True, **bind("seq_source"),
              format_func={"example": "task example", "upload": "my file"}.get)
     if ss["seq_source"] == "upload":
+        _follow_the_model()
+        uploaded = ss.get("uploaded_sequence")
         _your_model_inputs()
         st.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
                          ".npy (T × features, or a batch N × T × features), or text",
                          type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
+        st.caption(READ_AS)
         if ss.get("upload_view") is not None and ss.get("upload_file") is not None:
             sequence_options(ss["upload_view"], _on_options)
         if ss.get("upload_error"):
             st.error(ss["upload_error"])
         if uploaded is None:
-            st.caption("No file loaded yet: showing the task example.")
+            kept = ss.get("upload_file")
+            st.caption(f"{plain(kept[0], 60)} is not read for this model: showing the task "
+                       "example." if kept is not None and ss.get("upload_error") else
+                       "No file loaded yet: showing the task example.")
     else:
         st.button("New example", on_click=_new_example, help="Draw another example sequence.")
     seq = uploaded if (ss["seq_source"] == "upload" and uploaded is not None) else _example()
@@ -208,11 +277,26 @@ def _sequence_section() -> Sequence:
                f"{'s' if seq.n_features != 1 else ''}")
     unknown = seq.meta.get("unknown_chars")
     if unknown:
-        st.warning("Characters outside the model's vocabulary (fed as all-zero inputs): "
-                   + plain_list((repr(c) for c in unknown), each=8, most=40, sep=" "))
+        st.warning(unknown_text(seq, (ss.get("upload_view") or {}).get("reader")
+                                if seq is uploaded else None))
     if seq.meta.get("unknown_note"):
         st.warning(plain(seq.meta["unknown_note"], 400))
     return seq
+
+
+def unknown_text(seq: Sequence, reader: str | None) -> str:
+    """One sentence: which characters of a text the model's vocabulary lacks, what is done with
+    them, and the fix ("12 of 18 characters are not in the brackets model's vocabulary '()':
+    ...")."""
+    meta = seq.meta
+    count = int(meta.get("unknown_count", 0))
+    whose = f"{reader}'s" if reader else "the model's"
+    vocab = f" {vocab_shown(seq.vocab)}" if seq.vocab else ""
+    chars = plain_list((f"‘{visible_token(c)}’" for c in meta["unknown_chars"]), each=8,
+                       most=30, sep=" ")
+    return (f"{count:,} of {seq.length:,} characters are not in {plain(whose, 60)} vocabulary"
+            f"{plain(vocab, 0)} ({chars}): they are fed as all-zero inputs. Upload text made of "
+            "its characters, or pick the task whose model reads this text.")
 
 
 def _your_model_inputs() -> None:
@@ -356,6 +440,9 @@ def page(title: str) -> Loaded:
     loaded = sidebar()
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
+    # Less room above the page (the header bar is transparent and lets clicks through) and a
+    # one-line title, so the figure a page is about is seen at 1280x720 without scrolling.
+    st.html(COMPACT_CSS)
     if st.session_state.get("projector"):
         st.html("<style>.stMainBlockContainer{font-size:1.3rem}"
                 ".stMainBlockContainer h1{font-size:3rem}</style>")

@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.analysis.experiments import format_ablate, format_attr, parse_ablate, parse_attr
-from lstm_viz.core import VARIANTS
+from lstm_viz.analysis.lesson_unit import TellingUnit, shipped_telling_unit
+from lstm_viz.core import VARIANTS, is_lstm
 from lstm_viz.training.tasks import TASKS
 
 from .safe_text import clip, plain
@@ -29,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "bidirectional": False,
     "seed": 0,
     "step": 0,
-    "unit": 0,
+    "unit": 0,                  # a shipped model opens on its telling unit instead (lesson_focus)
     "layer": 0,
     "direction": 0,
     "projector": False,
@@ -105,8 +106,30 @@ def init_state() -> None:
         ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving
         ss["playing"] = True
+    lesson_focus("unit" not in st.query_params)
     ss["notices"] = notices
     ss["_initialised"] = True
+
+
+def lesson_focus(move_unit: bool) -> TellingUnit | None:
+    """The shipped task model's telling unit (``analysis.lesson_unit``, measured once per model):
+    ``ss["key_quantity"]`` becomes its quantity (the task's lesson quantity otherwise) and, when
+    ``move_unit`` (no ``unit=`` in the link, or another task or variant picked), the unit in focus
+    becomes it. None when the model shown is not a shipped one."""
+    ss = st.session_state
+    lesson = TASKS[ss["task"]].lesson if ss["task"] in TASKS else None
+    cell = is_lstm(ss["variant"]) if ss["variant"] in VARIANTS else True
+    ss["key_quantity"] = lesson.quantity if lesson is not None and cell else ("c" if cell else "h")
+    if lesson is None or ss["model_kind"] != "trained":
+        return None
+    try:
+        told = shipped_telling_unit(ss["task"], ss["variant"])
+    except Exception:       # no shipped model for this variant: the defaults stand
+        return None
+    ss["key_quantity"] = told.quantity
+    if move_unit:
+        ss["unit"] = told.unit
+    return told
 
 
 def sync_url(force: bool = False) -> None:
@@ -137,6 +160,8 @@ def commit(name: str) -> None:
     st.session_state[name] = st.session_state[f"w_{name}"]
     if name in ("task", "variant", "model_kind", "seq_source", "layer", "direction"):
         st.session_state["playing"] = False
+    if name in ("task", "variant", "model_kind"):   # the stepper's key quantity follows; another
+        lesson_focus(move_unit=name != "model_kind")  # shipped model: its own telling unit
     sync_url()
 
 

@@ -9,10 +9,18 @@ first 2,000 of 100,000 steps"; a long bidirectional model: its first layer, forw
 and backward over the last ``CHECK_STEPS`` steps). It is computed only when drawn and cached by
 content: the model's key, a hash of its configuration and weights, and the sequence's content
 hash. Without torch it says so; a gap above the tolerance is a warning, never hidden.
+
+It never holds up the page: torch takes seconds to import on a fresh server, so when it is not
+imported yet the badge starts importing it in a background thread (once per server) and shows
+"Checking against torch…" in a fragment that looks again every second; when torch is in, the
+whole page runs once more and the badge fills in. Call it last on a page (after its figures),
+in a slot reserved where it shows (``st.empty()``).
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -79,9 +87,54 @@ def help_text(match: TorchMatch, dtype: Any = np.float32) -> str | None:
     return text + "|Δh| is the largest difference over every output step and the final state."
 
 
+POLL_S = 1.0                       # while torch loads, the badge looks again this often
+PENDING = "Checking against torch…"
+_import_done = threading.Event()
+_import_lock = threading.Lock()
+_import_started = False
+
+
+def _import_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except Exception:               # not installed, or broken: trace_match says so
+        pass
+    finally:
+        _import_done.set()
+
+
+def torch_ready() -> bool:
+    """True when ``import torch`` returns at once (done, by the background thread or anyone)."""
+    torch = sys.modules.get("torch")       # in sys.modules from the start of its import:
+    spec = getattr(torch, "__spec__", None)     # importlib marks it while it runs
+    return _import_done.is_set() or (torch is not None and not getattr(spec, "_initializing",
+                                                                       False))
+
+
+def start_torch_import() -> None:
+    """Import torch in a daemon thread, once per server (the page goes on meanwhile)."""
+    global _import_started
+    with _import_lock:
+        if _import_started or torch_ready():
+            return
+        _import_started = True
+    threading.Thread(target=_import_torch, name="lstm_viz-import-torch", daemon=True).start()
+
+
+def _pending() -> None:
+    """The badge's place while torch loads: rerun the whole page once it is in."""
+    if torch_ready():
+        st.rerun()
+    st.caption(PENDING)
+
+
 def torch_badge(loaded: Loaded) -> None:
     """One line under a figure: does this trace match torch on the same weights and input?"""
-    with st.spinner("Checking against torch…", show_time=False):
+    if not torch_ready():
+        start_torch_import()
+        st.fragment(run_every=POLL_S)(_pending)()
+        return
+    with st.spinner(PENDING, show_time=False):
         match = cached_match(*badge_keys(loaded), CHECK_STEPS, loaded.recurrent, loaded.trace,
                              loaded.inputs)
     kind, text = badge_text(match)

@@ -8,18 +8,22 @@ import pytest
 from lstm_viz.analysis.experiments import (
     EXPERIMENT_PRESETS,
     Hold,
+    brushed,
     connectivity,
     correlations,
     counterfactual,
     edited,
+    edited_tokens,
     format_ablate,
     format_attr,
+    held_values,
     interventions,
     lasting,
     parse_ablate,
     parse_attr,
     signals,
     surgery,
+    with_range,
 )
 from lstm_viz.core import Intervention, Recurrent
 from lstm_viz.errors import InputError
@@ -175,3 +179,40 @@ def test_the_brackets_depth_unit_tracks_depth():
     depth = signals(seq.values, seq.feature_names, seq.labels)["bracket depth"]
     r = correlations(rec.trace(seq.values).get("c")[:, 0], depth)
     assert abs(r[4]) > 0.9
+
+
+def test_a_box_on_the_heatmap_is_a_step_range_and_units():
+    box = {"xref": "x", "yref": "y", "x": [9.7, 3.2], "y": [1.6, 4.4]}   # dragged right to left
+    assert brushed(box, 40, 8) == ((3, 10), (2, 3, 4))        # every cell the box touches
+    assert brushed({"x": [-5, 2.4]}, 40, 8) == ((0, 2), None)  # no unit range: steps only
+    assert brushed({"x": [35.2, 80], "y": [-3, 30]}, 40, 8) == ((35, 39), tuple(range(8)))
+    assert brushed({"x": [41, 50]}, 40, 8) is None             # past the end: nothing
+    assert brushed({"x": [3.6, 3.9]}, 40, 8) == ((4, 4), None)  # inside one cell: that step
+    assert brushed({"x": [3.6, 3.9], "y": [9, 12]}, 40, 8) == ((4, 4), None)  # below the units
+    assert brushed({"x": ["a", 2]}, 40, 8) is None and brushed({}, 40, 8) is None
+    hold = Hold("c", (4,), "mean", None)
+    assert with_range(hold, (3, 10), (2, 3), 40) == Hold("c", (2, 3), "mean", (3, 10))
+    assert with_range(hold, (0, 39), None, 40) == hold         # the whole sequence: "all"
+
+
+def test_held_values_at_one_cell():
+    seq, rec, _ = _shipped("brackets")
+    holds = parse_ablate("c:2,4:mean:5-9;f:4:0.5:all;c:4:zero:8")
+    ivs = interventions(rec, seq.values, holds, rec.trace(seq.values))
+    mean4 = float(rec.trace(seq.values).get("c")[:, 0, 4].mean())
+    assert held_values(holds, ivs, 6, 4) == pytest.approx({"c": mean4, "f": 0.5})
+    assert held_values(holds, ivs, 8, 4) == {"c": 0.0, "f": 0.5}      # the later hold wins
+    assert held_values(holds, ivs, 10, 4) == {"f": 0.5}
+    assert held_values(holds, ivs, 6, 3) == {}
+    lost = surgery(rec, seq.values, holds)
+    assert float(lost.after["c"][6, 4]) == pytest.approx(mean4, abs=1e-6)  # what the run held
+
+
+def test_edited_token_ids():
+    ids = np.array([3, 1, 4, 1, 5])
+    new = edited_tokens(ids, 2, 0, 6)
+    assert new.tolist() == [3, 1, 0, 1, 5] and ids.tolist() == [3, 1, 4, 1, 5]
+    with pytest.raises(InputError, match="does not exist"):
+        edited_tokens(ids, 2, 6, 6)
+    with pytest.raises(InputError, match="outside the sequence"):
+        edited_tokens(ids, 5, 0, 6)

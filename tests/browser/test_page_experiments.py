@@ -56,3 +56,55 @@ def test_click_a_bar_holds_that_unit(server, page):
     wait_for_app(page, timeout_ms=TIMEOUT_MS)
     assert_no_exception(page)
     expect(page).to_have_url(re.compile(r"ablate=c(%3A|:)1(%3A|:)mean"), timeout=TIMEOUT_MS)
+
+
+def test_several_holds_a_box_and_the_held_mark(server, page):
+    """Issue #14: add a hold to a link's two, drag a box on the "before" heatmap to set its
+    steps and units, and the after diagram tags the held value; no console error."""
+    page.goto(f"{server}/Experiments?task=brackets&ablate=c:4:mean:all;i:0,1:zero:5-9")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    main = page.locator(MAIN)
+    expect(main.get_by_text("i of units 0, 1 held at 0 over steps 5–9")).to_be_visible(
+        timeout=TIMEOUT_MS)
+    main.get_by_role("button", name="Add a hold").click()
+    expect(page).to_have_url(re.compile(r"ablate=c(%3A|:)4(%3A|:)mean(%3A|:)all(%3B|;)i.*"
+                                        r"(%3B|;)c(%3A|:)0(%3A|:)mean(%3A|:)all"),
+                             timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    heat = main.locator('[data-testid="stPlotlyChart"]').first
+    drag = heat.locator(".nsewdrag").first
+    drag.wait_for(timeout=TIMEOUT_MS)
+    drag.scroll_into_view_if_needed()
+    b = drag.bounding_box()
+    page.mouse.move(b["x"] + 0.2 * b["width"], b["y"] + 0.15 * b["height"])
+    page.mouse.down()
+    page.mouse.move(b["x"] + 0.3 * b["width"], b["y"] + 0.4 * b["height"], steps=8)
+    page.mouse.move(b["x"] + 0.4 * b["width"], b["y"] + 0.6 * b["height"], steps=8)
+    page.mouse.up()
+    expect(page).to_have_url(re.compile(r"(%3B|;)c(%3A|:)[0-9,-]+(%3A|:)mean(%3A|:)\d+-\d+$"),
+                             timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    after = main.locator('svg[aria-label$="after the holds"]')
+    expect(after).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(after.locator("text", has_text="held at").first).to_be_visible()  # c, maybe i too
+    expect(main.locator('svg[aria-label$="before the holds"] text',
+                        has_text="held at")).to_have_count(0)
+
+
+def test_type_a_pattern_to_track(server, page):
+    """Issue #14: typing a pattern tracks it, with the probe per layer beside its control."""
+    page.goto(f"{server}/Experiments?task=brackets")
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    main = page.locator(MAIN)
+    box = main.get_by_role("textbox", name="Pattern")
+    box.scroll_into_view_if_needed()
+    box.fill("(")
+    box.press("Enter")
+    expect(main.get_by_text("follows pattern ( best", exact=False)).to_be_visible(
+        timeout=TIMEOUT_MS)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
+    expect(main.get_by_text("A linear probe per layer", exact=False)).to_be_visible()
+    expect(main.locator('[data-testid="stPlotlyChart"]').last.locator(".barlayer .trace")
+           ).to_have_count(2, timeout=TIMEOUT_MS)
+    assert_no_exception(page)
+    expect(main.locator('[data-testid="stAlertContentError"]')).to_have_count(0)

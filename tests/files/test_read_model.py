@@ -14,6 +14,7 @@ import types
 import numpy as np
 import pytest
 import torch
+from torch_saving import save, save_unimportable
 
 from lstm_viz import InputError, read_model
 from lstm_viz.files import model_config, weights
@@ -21,11 +22,6 @@ from lstm_viz.files.model_file import ModelFile
 
 ERRORS: dict[str, float] = {}  # case -> max abs error, printed with -s
 
-
-def _save(obj: object) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
 
 
 def _close(case: str, ours: np.ndarray, ref: torch.Tensor) -> None:
@@ -53,22 +49,6 @@ def _one_sentence(e: pytest.ExceptionInfo) -> str:
     assert msg.endswith(".") and "\n" not in msg and "Traceback" not in msg
     return msg
 
-
-def _save_unimportable(model: torch.nn.Module, module_name: str) -> bytes:
-    cls = type(model)
-    parts = module_name.split(".")
-    names = [".".join(parts[: i + 1]) for i in range(len(parts))]
-    for name in names:
-        sys.modules[name] = types.ModuleType(name)
-    setattr(sys.modules[module_name], cls.__name__, cls)
-    old = cls.__module__
-    cls.__module__ = module_name
-    try:
-        return _save(model)
-    finally:
-        cls.__module__ = old
-        for name in names:
-            del sys.modules[name]
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -137,7 +117,7 @@ def test_public_api() -> None:
 
     assert {"read_model", "InputError"} <= set(lstm_viz.__all__)
     lstm = torch.nn.LSTM(2, 3)
-    mf = read_model("lstm.pt", _save(lstm.state_dict()))
+    mf = read_model("lstm.pt", save(lstm.state_dict()))
     for name in ("recurrent", "candidates", "picked", "embedding", "vocab", "head", "notes"):
         assert hasattr(mf, name)
     assert mf.candidates == [""] and mf.picked == "" and mf.embedding is None
@@ -148,7 +128,7 @@ def test_public_api() -> None:
 def test_bare_state_dict_parity(kind: str) -> None:
     torch.manual_seed(0)
     rnn = getattr(torch.nn, kind)(4, 6, num_layers=2, bidirectional=True).eval()
-    mf = read_model("rnn.pth", _save(rnn.state_dict()))
+    mf = read_model("rnn.pth", save(rnn.state_dict()))
     x = _x((7, 2, 4))
     with torch.no_grad():
         ref, _ = rnn(torch.from_numpy(x))
@@ -162,7 +142,7 @@ def test_char_rnn_checkpoint_net() -> None:
     torch.manual_seed(1)
     net = CharRNN(TOKENS).eval()
     ckpt = {"n_hidden": 8, "n_layers": 2, "state_dict": net.state_dict(), "tokens": net.chars}
-    mf = read_model("rnn_20_epoch.net", _save(ckpt))
+    mf = read_model("rnn_20_epoch.net", save(ckpt))
     assert mf.vocab == list(TOKENS)
     assert mf.picked == "lstm" and mf.embedding is None and mf.head is not None
     assert mf.head[0].shape == (len(TOKENS), 8) and mf.head[1] is not None
@@ -181,21 +161,21 @@ def test_vocab_shapes(key: str) -> None:
              "itos": list(TOKENS), "chars": "".join(TOKENS)}
     ckpt = {"model_state_dict": {f"module.{k}": v for k, v in net.state_dict().items()},
             key: forms[key], "epoch": 3}
-    mf = read_model("ckpt.ckpt", _save(ckpt))
+    mf = read_model("ckpt.ckpt", save(ckpt))
     assert mf.vocab == list(TOKENS) and mf.candidates == ["lstm"]
     assert "fc.weight" in mf.tensors
 
 
 def test_vocab_that_fits_nothing_is_left_out_with_a_note() -> None:
     net = CharRNN(TOKENS)
-    mf = read_model("c.pt", _save({"state_dict": net.state_dict(), "tokens": ["a", "b"]}))
+    mf = read_model("c.pt", save({"state_dict": net.state_dict(), "tokens": ["a", "b"]}))
     assert mf.vocab is None and any("vocabulary" in n for n in mf.notes)
 
 
 def test_embedding_rnn_head_parity() -> None:
     torch.manual_seed(2)
     model = WordModel("GRU").eval()
-    mf = read_model("word.bin", _save({"model": model.state_dict()}))
+    mf = read_model("word.bin", save({"model": model.state_dict()}))
     assert mf.picked == "rnn" and mf.recurrent.variant == "gru"
     assert mf.embedding is not None and mf.embedding.shape == (11, 5)
     assert mf.tensors["encoder.weight"] == "embedding"
@@ -209,7 +189,7 @@ def test_embedding_rnn_head_parity() -> None:
 def test_whole_pickled_model_parity() -> None:
     torch.manual_seed(3)
     net = CharRNN(TOKENS, n_hidden=10).eval()
-    data = _save_unimportable(net, "model")
+    data = save_unimportable(net, "model")
     mf = read_model("char_rnn.net", data)
     assert any("whole saved model" in n and "model.CharRNN" in n for n in mf.notes)
     assert mf.vocab == list(TOKENS) and mf.recurrent.variant == "vanilla"
@@ -224,7 +204,7 @@ def test_whole_pickled_model_parity() -> None:
 def test_whole_pickled_word_model_lstm() -> None:
     torch.manual_seed(4)
     model = WordModel("LSTM").eval()
-    mf = read_model("word.pt", _save_unimportable(model, "lm.models"))
+    mf = read_model("word.pt", save_unimportable(model, "lm.models"))
     assert mf.embedding is not None and mf.head is not None
     ids = np.array([[2, 5, 7, 1]]).T
     with torch.no_grad():
@@ -250,7 +230,7 @@ def test_cell_weights_run_unrolled(kind: str) -> None:
     torch.manual_seed(5)
     model = Seq2Seq()
     model.encoder = CellEncoder(kind)
-    mf = read_model("seq2seq.pt", _save(model.state_dict()))
+    mf = read_model("seq2seq.pt", save(model.state_dict()))
     assert mf.candidates == ["encoder.encoder_lstm"]
     assert any("unrolled over the sequence" in n for n in mf.notes)
     assert mf.contents is not None and mf.contents.recurrent[0].cell
@@ -264,14 +244,14 @@ def test_cell_weights_run_unrolled(kind: str) -> None:
 def test_cell_whole_model_variant_from_class() -> None:
     model = Seq2Seq()
     model.encoder = CellEncoder("GRUCell")
-    mf = read_model("cell.pt", _save_unimportable(model, "s2s"))
+    mf = read_model("cell.pt", save_unimportable(model, "s2s"))
     assert mf.recurrent.variant == "gru" and mf.variants == ["gru"]
 
 
 def test_two_modules_candidates_and_pick() -> None:
     torch.manual_seed(6)
     model = Stacked().eval()
-    data = _save(model.state_dict())
+    data = save(model.state_dict())
     mf = read_model("stack.pth", data)
     assert mf.candidates == ["lstm1", "lstm2"] and mf.picked == "lstm1"
     assert mf.recurrent.input_size == 3 and mf.head is None  # fc reads lstm2, not lstm1
@@ -304,7 +284,7 @@ class SameWidth(torch.nn.Module):
 def test_pick_a_stack_of_chained_modules() -> None:
     torch.manual_seed(8)
     model = SameWidth().eval()
-    data = _save(model.state_dict())
+    data = save(model.state_dict())
     mf = read_model("stack.pt", data)
     assert any("pick='lstm1+lstm2' runs them as one stack" in n for n in mf.notes)
     assert mf.head is None and mf.tensors["fc.weight"].startswith("ignored")  # fc reads lstm2
@@ -324,10 +304,10 @@ def test_pick_a_stack_of_chained_modules() -> None:
     mixed = {**{f"a.{k}": v for k, v in torch.nn.GRU(3, 8).state_dict().items()},
              **{f"b.{k}": v for k, v in torch.nn.LSTM(8, 8).state_dict().items()}}
     with pytest.raises(InputError) as e:
-        read_model("mixed.pt", _save(mixed), pick="a+b")
+        read_model("mixed.pt", save(mixed), pick="a+b")
     assert "different kinds" in _one_sentence(e)
     with pytest.raises(InputError) as e:
-        read_model("s.pt", _save(Stacked().state_dict()), pick="lstm1+lstm2")
+        read_model("s.pt", save(Stacked().state_dict()), pick="lstm1+lstm2")
     assert "different hidden sizes" in _one_sentence(e)
 
 
@@ -339,7 +319,7 @@ def test_checkpoint_holding_a_whole_model() -> None:
     sys.modules["trainer"].CharRNN = cls
     cls.__module__ = "trainer"
     try:
-        data = _save({"model": net, "epoch": 9, "tokens": list(TOKENS)})
+        data = save({"model": net, "epoch": 9, "tokens": list(TOKENS)})
     finally:
         cls.__module__ = __name__
         del sys.modules["trainer"]
@@ -355,7 +335,7 @@ def test_encoder_decoder_of_different_kinds() -> None:
     enc, dec = torch.nn.GRU(4, 6), torch.nn.LSTM(6, 6)
     state = {**{f"encoder.{k}": v for k, v in enc.state_dict().items()},
              **{f"decoder.{k}": v for k, v in dec.state_dict().items()}}
-    data = _save(state)
+    data = save(state)
     assert read_model("s.pt", data).recurrent.variant == "gru"
     assert read_model("s.pt", data, pick="decoder").recurrent.variant == "vanilla"
 
@@ -365,7 +345,7 @@ def test_optimizer_state_is_listed_as_ignored() -> None:
     opt = torch.optim.Adam(lstm.parameters())
     lstm(torch.zeros(2, 1, 2))[0].sum().backward()
     opt.step()
-    mf = read_model("c.pt", _save({"state_dict": lstm.state_dict(),
+    mf = read_model("c.pt", save({"state_dict": lstm.state_dict(),
                                    "optimizer": opt.state_dict()}))
     ignored = [k for k, use in mf.tensors.items() if use.startswith("ignored: outside")]
     assert ignored and all(k.startswith("optimizer.") for k in ignored)
@@ -395,8 +375,8 @@ def test_bad_files_are_one_sentence(tmp_path) -> None:  # noqa: ANN001
     cases = [
         ("model.txt", b"hello", "not a model file"),
         ("model.pt", b"\x00garbage" * 10, "not a readable PyTorch file"),
-        ("model.net", _save({"w": lin.state_dict()}), "no recurrent layer"),
-        ("model.pt", _save([1, 2, 3]), "not a model's weights"),
+        ("model.net", save({"w": lin.state_dict()}), "no recurrent layer"),
+        ("model.pt", save([1, 2, 3]), "not a model's weights"),
         ("model.pt", b"", "empty"),
         ("model.npz", b"PK\x03\x04broken", "damaged"),
     ]
@@ -411,14 +391,14 @@ def test_relu_rnn_refused() -> None:
     holder = torch.nn.Module()
     holder.rnn = rnn
     with pytest.raises(InputError) as e:
-        read_model("r.pt", _save(holder))
+        read_model("r.pt", save(holder))
     assert "ReLU" in _one_sentence(e)
 
 
 def test_oversized_tensors_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     lstm = torch.nn.LSTM(4, 8)
-    data = _save(lstm.state_dict())
-    whole = _save(CharRNN(TOKENS))
+    data = save(lstm.state_dict())
+    whole = save(CharRNN(TOKENS))
     monkeypatch.setattr(weights, "MAX_FILE_ELEMENTS", 100)
     for d in (data, whole):
         with pytest.raises(InputError) as e:
@@ -441,7 +421,7 @@ def test_non_finite_weights_refused() -> None:
     with torch.no_grad():
         lstm.weight_hh_l0[0, 0] = float("nan")
     with pytest.raises(InputError) as e:
-        read_model("nan.pt", _save(lstm.state_dict()))
+        read_model("nan.pt", save(lstm.state_dict()))
     assert "non-finite" in _one_sentence(e)
 
 
@@ -450,7 +430,7 @@ def test_expanded_view_refused() -> None:
     state = lstm.state_dict()
     state["bias_ih_l0"] = torch.zeros(1).expand(12)
     with pytest.raises(InputError) as e:
-        read_model("v.pt", _save(state))
+        read_model("v.pt", save(state))
     assert "expanded view" in _one_sentence(e)
 
 
@@ -505,7 +485,7 @@ def test_keras_goes_through_read_model_and_matches_keras(tmp_path) -> None:
 def test_whole_torch_module_and_legacy_format() -> None:
     torch.manual_seed(10)
     gru = torch.nn.GRU(3, 4).eval()
-    mf = read_model("gru.pt", _save(gru))  # torch.save(module) of torch's own class
+    mf = read_model("gru.pt", save(gru))  # torch.save(module) of torch's own class
     assert mf.candidates == [""] and mf.variants == ["gru"]
     x = _x((5, 3))
     with torch.no_grad():
@@ -536,7 +516,7 @@ class BiProj(torch.nn.Module):
 def test_bidirectional_projection_head_reads_both_directions() -> None:
     torch.manual_seed(11)
     model = BiProj().eval()
-    mf = read_model("bi.pt", _save(model.state_dict()))
+    mf = read_model("bi.pt", save(model.state_dict()))
     assert mf.head is not None and mf.head[0].shape == (5, 6)
     assert mf.tensors["aux.weight"].startswith("ignored") and mf.tensors["aux.bias"].startswith(
         "ignored")

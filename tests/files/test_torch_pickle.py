@@ -10,20 +10,14 @@ import io
 import os
 import pickle
 import sys
-import types
 
 import pytest
 import torch
+from torch_saving import save, save_unimportable
 
 from lstm_viz import InputError, read_model
 from lstm_viz.files import torch_pickle
 from lstm_viz.files.torch_pickle import Stub, load_restricted, module_tensors, stub_name
-
-
-def _save(obj: object) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
 
 
 class _System:
@@ -49,7 +43,7 @@ class _Exec:
 def _hostile(tmp_path) -> tuple[bytes, list]:  # noqa: ANN001
     markers = [tmp_path / "by_system", tmp_path / "by_exec"]
     lstm = torch.nn.LSTM(2, 3)
-    data = _save({
+    data = save({
         "state_dict": lstm.state_dict(),
         "payload": _System(f"touch {markers[0]}"),
         "more": [_Exec(str(markers[1]))],
@@ -74,7 +68,7 @@ def test_hostile_pickle_is_never_run(tmp_path) -> None:  # noqa: ANN001
 
 def test_hostile_pickle_alone_is_one_sentence(tmp_path) -> None:  # noqa: ANN001
     marker = tmp_path / "ran"
-    data = _save({"x": _System(f"touch {marker}")})
+    data = save({"x": _System(f"touch {marker}")})
     with pytest.raises(InputError) as e:
         read_model("evil.pth", data)
     assert not marker.exists()
@@ -96,30 +90,11 @@ class CharRNN(torch.nn.Module):
         self.fc = torch.nn.Linear(6, len(chars))
 
 
-def _save_unimportable(model: torch.nn.Module, module_name: str) -> bytes:
-    """torch.save(model) with its class under a module name that does not exist afterwards."""
-    cls = type(model)
-    parts = module_name.split(".")
-    names = [".".join(parts[: i + 1]) for i in range(len(parts))]
-    for name in names:
-        sys.modules[name] = types.ModuleType(name)
-    for parent, child in zip(names, names[1:], strict=False):
-        setattr(sys.modules[parent], child.rsplit(".", 1)[-1], sys.modules[child])
-    setattr(sys.modules[module_name], cls.__name__, cls)
-    old = cls.__module__
-    cls.__module__ = module_name
-    try:
-        return _save(model)
-    finally:
-        cls.__module__ = old
-        for name in names:
-            del sys.modules[name]
-
 
 def test_whole_model_tree_of_stubs() -> None:
     torch.manual_seed(0)
     model = CharRNN()
-    data = _save_unimportable(model, "nowhere_pkg.model")
+    data = save_unimportable(model, "nowhere_pkg.model")
     obj, classes = load_restricted("'m.pt'", data)
     assert "nowhere_pkg" not in sys.modules
     assert stub_name(obj) == "nowhere_pkg.model.CharRNN"
@@ -136,7 +111,7 @@ def test_whole_model_tree_of_stubs() -> None:
 
 
 def test_whole_model_read_model_notes_class() -> None:
-    data = _save_unimportable(CharRNN(), "model")
+    data = save_unimportable(CharRNN(), "model")
     mf = read_model("rnn_50_epoch.net", data)
     assert any("whole saved model" in n and "model.CharRNN" in n for n in mf.notes)
     assert mf.vocab == ["a", "b", "c", "d"] and mf.head is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -545,15 +544,11 @@ def test_diagram_handles_missing_values_and_vector_inputs() -> None:
     assert "[0.10, 0.20, 0.30, …]" in texts
 
 
-def test_diagram_rejects_unknown_variants_and_is_fast() -> None:
+def test_diagram_rejects_unknown_variants() -> None:
+    """(Its speed is measured by ``python -m lstm_viz.bench.app_step``, not here.)"""
     with pytest.raises(ValueError, match="unknown variant"):
         cell_diagram(VALUES, "lstm2000")
     assert set(LSTM_VARIANTS) < set(VARIANTS)
-    cell_diagram(VALUES, "peephole")
-    start = time.perf_counter()
-    for _ in range(10):
-        cell_diagram(VALUES, "peephole", unit=1, step=2)
-    assert (time.perf_counter() - start) / 10 < 0.1  # comfortably 10 frames a second
 
 
 def test_projector_diagram_is_larger() -> None:
@@ -687,13 +682,16 @@ def test_plots_package_imports_no_streamlit() -> None:
 @pytest.mark.slow
 def test_figure_to_png_returns_png_bytes_and_reuses_chromium() -> None:
     signature = b"\x89PNG\r\n\x1a\n"
+    from unittest import mock
+
+    import kaleido
+
     first = figure_to_png(cell_diagram(VALUES, "peephole", unit=5, step=37))
     assert first[:8] == signature
-    start = time.perf_counter()
-    second = figure_to_png(quantity_heatmaps(_trace(), step=3), scale=1)
-    elapsed = time.perf_counter() - start
+    # the server is already running: the second export starts no new browser
+    with mock.patch.object(kaleido, "start_sync_server", side_effect=AssertionError("restart")):
+        second = figure_to_png(quantity_heatmaps(_trace(), step=3), scale=1)
     assert second[:8] == signature
-    assert elapsed < 1.5  # the server is already running: no new browser start
     width = int.from_bytes(first[16:20], "big")
     assert width == 2 * 1000  # scale 2 of the diagram's 1000 px
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from lstm_viz.plots.canvas import GATE_X, GATE_Y
 from lstm_viz.plots.diagram import HEIGHT, VARIANTS, WIDTH, cell_diagram
 from lstm_viz.plots.svg import figure_svg
 
@@ -80,3 +81,69 @@ def test_bold_and_subscripts_become_tspans() -> None:
     assert re.search(r'<tspan[^>]*baseline-shift="-0.3em"[^>]*>t−1</tspan>', svg)
     dotted = [s for s in fig.layout.shapes if s.line.dash == "dot"]
     assert len(re.findall(r"stroke-dasharray", svg)) >= len(dotted)
+
+
+@pytest.mark.parametrize(("variant", "name"), [("vanilla", "c"), ("vanilla", "f"),
+                                               ("vanilla", "h"), ("gru", "z"), ("cifg", "f")])
+def test_a_held_quantity_is_outlined_and_tagged(variant: str, name: str) -> None:
+    plain_svg = figure_svg(cell_diagram(VALUES, variant, unit=3, step=7))
+    fig = cell_diagram(VALUES, variant, unit=3, step=7, held={name: 8.0})
+    root = ET.fromstring(figure_svg(fig))
+    assert "held at 8.00" in shown_texts(root)
+    outlines = [s for s in fig.layout.shapes if s.name == f"held_{name}"]
+    assert len(outlines) == 1
+    assert len(root.findall(f"{NS}rect")) == 2                    # the background + the outline
+    assert len(ET.fromstring(plain_svg).findall(f"{NS}rect")) == 1
+
+
+def test_the_outline_surrounds_the_held_gate_box() -> None:
+    fig = cell_diagram(VALUES, "vanilla", held={"o": 0.0})
+    outline = next(s for s in fig.layout.shapes if s.name == "held_o")
+    assert outline.x0 < GATE_X["o"] - 0.95 < GATE_X["o"] + 0.95 < outline.x1
+    assert outline.y0 < GATE_Y - 0.775 < GATE_Y + 0.775 < outline.y1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_without_a_hold_the_diagram_is_unchanged(variant: str) -> None:
+    bare = figure_svg(cell_diagram(VALUES, variant, unit=1, step=2))
+    assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held=None)) == bare
+    assert figure_svg(cell_diagram(VALUES, variant, unit=1, step=2, held={})) == bare
+    assert "held at" not in bare
+
+
+# -- the backward direction (issue #15): the previous state comes from t + 1 --------------------
+
+BACKWARD = {**VALUES, "previous": "t+1"}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backward_labels_say_t_plus_1_and_forward_ones_t_minus_1(variant: str) -> None:
+    back = shown_texts(ET.fromstring(figure_svg(cell_diagram(BACKWARD, variant))))
+    fwd = shown_texts(ET.fromstring(figure_svg(cell_diagram(VALUES, variant))))
+    assert not any("t−1" in t for t in back), back
+    assert any("t+1" in t for t in back)
+    assert not any("t+1" in t for t in fwd)
+    assert sorted(t.replace("t+1", "t−1") for t in back) == sorted(fwd)  # only the index moved
+
+
+def test_backward_peephole_and_state_labels() -> None:
+    texts = shown_texts(ET.fromstring(figure_svg(cell_diagram(BACKWARD, "peephole"))))
+    assert "ct+1 = 0.40" in texts and "ht+1 = 0.10" in texts and "f·ct+1 = 0.36" in texts
+    assert any(t.startswith("peepholes") and t.endswith("ct+1") for t in texts)
+
+
+def test_a_backward_unit_step_draws_t_plus_1() -> None:
+    """The stepper's path: a bidirectional model's unit in direction 1 (UnitStep) -> t+1."""
+    import numpy as np
+
+    from lstm_viz.core import Recurrent
+    from lstm_viz.teaching.step import unit_step
+
+    rec = Recurrent(2, 3, bidirectional=True, variant="vanilla", seed=1)
+    trace = rec.trace(np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32))
+    for direction, index in ((0, "t−1"), (1, "t+1")):
+        numbers = unit_step(rec, trace, 2, 1, direction=direction)
+        texts = shown_texts(ET.fromstring(figure_svg(cell_diagram(numbers, "vanilla"))))
+        assert f"c{index} = " in " ".join(texts)
+        assert all(e.prev_step == (1 if direction == 0 else 3)
+                   for e in numbers.explanations.values() if e.prev_step is not None)

@@ -85,7 +85,7 @@ def heatmaps(at: AppTest) -> dict[str, np.ndarray]:
     for trace in chart(at, "heatmaps")["data"]:
         if trace.get("type") != "heatmap":
             continue
-        z = trace["z"]
+        z = trace.get("customdata", trace["z"])   # a row scaled per unit keeps its true values
         if isinstance(z, dict):           # plotly's typed-array encoding
             arr = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
             shape = [int(s) for s in str(z.get("shape", len(arr))).split(",")]

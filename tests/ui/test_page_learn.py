@@ -197,6 +197,7 @@ def test_shapes_with_an_initial_state():
 
 
 def test_torch_badge_on_the_page():
+    import torch  # noqa: F401  (imported: the badge fills in at once, not in the background)
     at = new_page("vanilla")
     badge = [c.value for c in at.caption if "torch.nn.LSTM: max |Δh|" in c.value]
     assert badge and badge[0].startswith("✓ matches torch.nn.LSTM")
