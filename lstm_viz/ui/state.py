@@ -81,6 +81,7 @@ def init_state() -> None:
     ss = st.session_state
     if ss.get("_initialised"):
         return
+    unit_given = "unit" in ss or "unit" in st.query_params   # a link's (or a test's) unit wins
     for name, value in DEFAULTS.items():
         ss.setdefault(name, value)
     notices = []
@@ -106,7 +107,7 @@ def init_state() -> None:
         ss["model_kind"] = "trained"
     if not st.query_params:          # a first visit, no link: the trained model, already moving
         ss["playing"] = True
-    lesson_focus("unit" not in st.query_params)
+    lesson_focus(not unit_given)
     ss["notices"] = notices
     ss["_initialised"] = True
 
