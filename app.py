@@ -13,8 +13,6 @@ import streamlit as st
 from lstm_viz.analysis.lesson_unit import TellingUnit, per_unit_default, shipped_telling_unit
 from lstm_viz.plots.diagram import cell_diagram
 from lstm_viz.plots.heatmaps import quantity_heatmaps
-from lstm_viz.plots.svg import figure_svg
-from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.training.tasks import TASKS, Task
 from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
@@ -25,15 +23,15 @@ from lstm_viz.ui.player import player
 from lstm_viz.ui.prediction_view import show_prediction
 from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.safe_text import plain
-from lstm_viz.ui.state import bind, needs_full_run, set_value
-from lstm_viz.ui.steps import go_to, on_player_request, set_playing, step_by
+from lstm_viz.ui.state import needs_full_run, set_value
+from lstm_viz.ui.stepper import numbers_at, stepper, stepper_ready
+from lstm_viz.ui.steps import controls, go_to, on_player_request, server_view
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import sequence_key
 
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
-MAX_FEATURES = 8               # input features listed by name at every step, at most
 
 loaded = page("Step through")
 ss = st.session_state
@@ -68,79 +66,32 @@ with head[2].popover("About", help="The task, the model, the keys"):
     st.caption(f"{plain(loaded.model.label, 120)} · {seq.length:,} steps · use ← → to step, "
                "space to play")
 
-# -- the step controls --------------------------------------------------------------------------
-cols = st.columns([1.2, 1.5, 1.9, 1.5, 1.2, 5], vertical_alignment="bottom")
-cols[0].button("«", help="First step (Home)", on_click=go_to, args=(0, last), shortcut="Home")
-cols[1].button("◀ Back", help="Step back (←)", on_click=step_by, args=(-1, last),
-               shortcut="Left")
-cols[2].button("⏸ Pause" if ss["playing"] else "▶ Play", help="Play / pause (space)",
-               on_click=set_playing, args=(not ss["playing"], last), shortcut="Space",
-               type="primary")
-cols[3].button("Next ▶", help="Step forward (→)", on_click=step_by, args=(1, last),
-               shortcut="Right")
-cols[4].button("»", help="Last step (End)", on_click=go_to, args=(last, last), shortcut="End")
-cols[5].select_slider("Play speed", SPEEDS, format_func=lambda v: f"{v} steps/s",
-                      help="Slower play leaves time to talk through each step.", **bind("speed"))
-
-
-def numbers_at(step: int, unit: int, layer: int, direction: int) -> UnitStep:
-    """Every number of the focused unit at one step, computed once: the diagram, the line of
-    values and the explain panel all read it."""
-    label = chars[step] if chars else None
-    x = label if label is not None else (
-        float(seq.values[step, 0]) if seq.n_features == 1 else seq.values[step].tolist())
-    try:
-        return unit_step(rec, loaded.trace, step, unit, layer, direction, x=x)
-    except ValueError:                  # a stale unit or layer of another model: dashes
-        return UnitStep(rec.variant, step, unit, x=x)
-
-
+# -- the step controls and the live view: in the browser's component once it is mounted ----------
 @st.fragment
 def live_view() -> None:
-    """The part that moves at every step: the cell diagram and the numbers around it.
+    """The part that moves at every step: the controls, the cell diagram, the numbers around it.
 
-    While playing, the player at its end asks for the next step once this one is drawn: a
-    request reruns only this fragment.
+    In a browser the stepper component (ui.stepper) draws it and steps and plays with no server
+    round trip; it tells the server the step (debounced), which reruns only this fragment. Until
+    the component is mounted (and under AppTest, always) the server draws it (ui.steps), and the
+    player at its end asks for the next step while playing.
     """
     if needs_full_run():        # play ended, or a change outside arrived with a play request
         st.rerun()
-    if last > 0:                                      # in the fragment: it follows play
-        st.slider("Step", 0, last, **bind("step"))
     step, unit = int(ss["step"]), int(ss["unit"])
     layer, direction = int(ss["layer"]), int(ss["direction"])
-    numbers = numbers_at(step, unit, layer, direction)
-    where, now = st.columns([2, 3])
-    with where:
-        st.markdown(f"#### Step {step} of {last}")
-        if chars:
-            lo, hi = max(0, step - 12), min(seq.length, step + 13)
-            context = "".join(    # the characters are the user's text: escaped
-                f"**\\[{plain(chars[t], 0)}\\]**" if t == step else plain(chars[t], 0)
-                for t in range(lo, hi))
-            st.markdown(f"Input around here: {'…' if lo else ''}{context}"
-                        f"{'…' if hi < seq.length else ''}")
-        else:
-            # Feature names are a CSV's header: each clipped and escaped, at most MAX_FEATURES.
-            shown = [f"{plain(n, 24)} {v:.3g}" for n, v in zip(
-                seq.feature_names[:MAX_FEATURES], seq.values[step, :MAX_FEATURES], strict=True)]
-            more = seq.n_features - len(shown)
-            # A table's time axis (its date column): the date of this step, from the file.
-            when = (f" ({plain(seq.labels[step], 40)})"
-                    if seq.labels and seq.meta.get("time_column") is not None else "")
-            st.markdown(f"Input x_t{when} = " + ", ".join(shown)
-                        + (f", and {more:,} more" if more > 0 else ""))
-    with now:
+    numbers = numbers_at(loaded, step, unit, layer, direction)
+    stepper(loaded, unit, layer, direction, projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
+    if stepper_ready():
         show_prediction(loaded, step)
-        st.markdown(f"Unit {unit} right now: " + numbers.text())
-    fig = cell_diagram(numbers, rec.variant, unit=unit, step=step,
-                       projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
-    # The whole width, as SVG markup: plotly.js would re-measure every label at every step
-    # (see plots.svg); through markdown, as st.html's sanitiser keeps only HTML elements.
-    st.markdown(figure_svg(fig, label=f"cell diagram of unit {unit} at step {step}"),
-                unsafe_allow_html=True)
+    else:
+        controls(last, SPEEDS)
+        server_view(loaded, numbers, width=DIAGRAM_WIDTH, projector=bool(ss["projector"]),
+                    prediction=partial(show_prediction, loaded))
     explain_panel(loaded, numbers)
-    player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
-           partial(on_player_request, last))
+    if not stepper_ready():
+        player(step, last, bool(ss["playing"]), 1 / int(ss["speed"]),
+               partial(on_player_request, last))
 
 
 live_view()
@@ -189,7 +140,7 @@ with st.expander("Export: these heatmaps, the whole trace, the model"):
     where = (int(ss["step"]), int(ss["unit"]), int(ss["layer"]), int(ss["direction"]))
     draw = partial(cell_diagram, variant=rec.variant, unit=where[1], step=where[0],
                    projector=bool(ss["projector"]), width=DIAGRAM_WIDTH)
-    diagram_downloads(lambda: draw(numbers_at(*where)), *where[:2], rec.variant)
+    diagram_downloads(lambda: draw(numbers_at(loaded, *where)), *where[:2], rec.variant)
 if click and click.get("key") == fig_key and click.get("n") != ss.get("_last_click"):
     ss["_last_click"] = click.get("n")           # a click on a cell: jump there
     if click.get("unit") is not None:

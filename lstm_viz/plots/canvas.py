@@ -267,6 +267,12 @@ class Canvas:
 
     def figure(self, title: str) -> go.Figure:
         """The canvas as a figure: fixed range, equal aspect, axes hidden, no zoom or pan."""
+        # Our own shapes and annotations, checked once by the tests (test_diagram_is_valid_plotly):
+        # validating ~700 of them again at every step costs ~50 ms, most of a step's budget.
+        return go.Figure(layout=self.layout(title), _validate=False)
+
+    def layout(self, title: str) -> dict:
+        """The figure's layout as a plain dict (what :meth:`figure` wraps; SVG frames read it)."""
         k = self.k
         axis = {"visible": False, "fixedrange": True, "showgrid": False, "zeroline": False}
         layout = style.base_layout(self.projector)
@@ -296,9 +302,7 @@ class Canvas:
             hovermode=False,
             showlegend=False,
         )
-        # Our own shapes and annotations, checked once by the tests (test_diagram_is_valid_plotly):
-        # validating ~700 of them again at every step costs ~50 ms, most of a step's budget.
-        return go.Figure(layout=layout, _validate=False)
+        return layout
 
 def input_labels(canvas: Canvas, h_prev: float | None, x: object, h_col: str) -> None:
     """The two inputs every cell reads: h_{t-1} on the bus, x_t at the bottom."""

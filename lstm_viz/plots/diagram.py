@@ -43,7 +43,7 @@ from .canvas import (
 )
 from .diagram_lstm import lstm_cell
 
-__all__ = ["HEIGHT", "VARIANTS", "WIDTH", "cell_diagram", "diagram_title"]
+__all__ = ["HEIGHT", "VARIANTS", "WIDTH", "cell_diagram", "cell_layout", "diagram_title"]
 
 
 def diagram_title(row: Variant) -> str:
@@ -250,6 +250,16 @@ def cell_diagram(
     width: figure width in px (height = 0.6 x width); fonts and lines scale with it, so show the
     figure at this size (not stretched to a container). Default 1000, projector 1300.
     """
+    return go.Figure(layout=cell_layout(values, variant, unit=unit, step=step,
+                                        projector=projector, width=width, held=held),
+                     _validate=False)
+
+
+def cell_layout(values: Mapping[str, object] | UnitStep, variant: str = "vanilla", *,
+                unit: int | None = None, step: int | None = None, projector: bool = False,
+                width: int | None = None, held: Mapping[str, float] | None = None) -> dict:
+    """:func:`cell_diagram`'s layout as a plain dict, without building a plotly figure (the
+    SVG frames of many steps read it: a ``go.Figure`` costs most of a step's drawing)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
     row = variant_row(variant)
@@ -275,6 +285,6 @@ def cell_diagram(
     title = f"<b>{diagram_title(row)}</b>"
     if where:
         title += "  ·  " + " ".join(where)
-    fig = canvas.figure(title)
-    fig.update_layout(meta={"variant": variant, "unit": unit, "step": step})
-    return fig
+    layout = canvas.layout(title)
+    layout["meta"] = {"variant": variant, "unit": unit, "step": step}
+    return layout

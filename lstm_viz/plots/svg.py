@@ -15,6 +15,7 @@ source of truth, and the export.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 from typing import Any
@@ -147,6 +148,16 @@ class _Runs(HTMLParser):
             self.lines[-1].append((data, self.stack[-1]))
 
 
+@lru_cache(maxsize=4096)
+def _lines(text: str) -> list[list[tuple[str, dict]]]:
+    """A label's markup as lines of runs, parsed once per distinct label (most of a diagram's
+    labels are the same at every step: SVG frames of many steps parse each once). Read only."""
+    parser = _Runs()
+    parser.feed(text)
+    parser.close()
+    return parser.lines
+
+
 def _tspans(runs: list[tuple[str, dict]]) -> str:
     parts = []
     for text, attrs in runs:
@@ -161,10 +172,7 @@ _ANCHOR = {"left": "start", "center": "middle", "right": "end"}
 
 def _text(x: float, y: float, text: str, font: dict, xanchor: str, yanchor: str) -> str:
     """A (multi-line) label anchored at pixel (x, y) as plotly anchors an annotation."""
-    parser = _Runs()
-    parser.feed(text)
-    parser.close()
-    lines = parser.lines
+    lines = _lines(text)
     size = float(font.get("size") or 12)
     n = len(lines)
     # the baseline of the first line, from the anchor: plotly centres the block of n lines

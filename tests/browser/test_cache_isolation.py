@@ -36,6 +36,7 @@ torch = pytest.importorskip("torch")
 TIMEOUT_MS = 60_000
 MAIN = '[data-testid="stMain"]'
 HEADING = re.compile(r"Step (\d+) of (\d+)")
+STEPPER = 'iframe[title*="lstm_viz_stepper"]'     # the stepper component draws the live view
 RIGHT_NOW = re.compile(r"Unit (\d+) right now: (.*)")
 
 
@@ -94,15 +95,15 @@ class Session:
     def step_through(self) -> tuple[int, int, dict[str, str]]:
         """Go to the Step-through page (same session); (step, unit, {name: shown value})."""
         self.page.locator(MAIN).get_by_role("link", name="Step through it").click()
-        heading = self.page.locator("h4").filter(has_text=HEADING)
-        expect(heading).to_have_count(1, timeout=TIMEOUT_MS)
+        heading = self.page.frame_locator(STEPPER).locator("#where")   # ui/stepper.py
+        expect(heading).to_have_text(HEADING, timeout=TIMEOUT_MS)
         self.settle()
         return self.right_now()
 
     def right_now(self) -> tuple[int, int, dict[str, str]]:
-        step = int(HEADING.search(self.page.locator("h4").filter(
-            has_text=HEADING).inner_text()).group(1))
-        line = self.page.locator(MAIN).get_by_text(RIGHT_NOW)
+        step = int(HEADING.search(self.page.frame_locator(STEPPER).locator(
+            "#where").inner_text()).group(1))
+        line = self.page.frame_locator(STEPPER).locator("#values")
         expect(line).to_have_count(1, timeout=TIMEOUT_MS)
         m = RIGHT_NOW.search(line.inner_text())
         values = dict(part.split(" = ") for part in m.group(2).split(" · "))
@@ -110,10 +111,10 @@ class Session:
 
     def next_step(self) -> None:
         step = self.right_now()[0]
-        button = self.page.locator(MAIN).get_by_role("button").filter(has_text="Next")
+        button = self.page.frame_locator(STEPPER).get_by_role("button", name="Next", exact=True)
         expect(button).to_have_count(1, timeout=TIMEOUT_MS)
         button.click()
-        expect(self.page.locator("h4").filter(has_text=HEADING)).to_contain_text(
+        expect(self.page.frame_locator(STEPPER).locator("#where")).to_contain_text(
             f"Step {step + 1} of", timeout=TIMEOUT_MS)
         self.settle()
 

@@ -50,8 +50,9 @@ def expect_stepper(page, unit: int, step: int | None = None) -> None:
     expect(page.locator(SIDEBAR).get_by_label(re.compile("^Unit in focus"))).to_have_value(
         str(unit), timeout=TIMEOUT_MS)
     if step is not None:
-        expect(page.locator("h4").filter(has_text=re.compile(r"Step \d+ of"))).to_contain_text(
-            f"Step {step} of", timeout=TIMEOUT_MS)
+        # the stepper component draws "Step N of M" (ui/stepper.py)
+        expect(page.frame_locator('iframe[title*="lstm_viz_stepper"]').locator("#where")
+               ).to_contain_text(f"Step {step} of", timeout=TIMEOUT_MS)
 
 
 def test_deep_link_renders_the_scatter_and_the_search(page, server):

@@ -25,6 +25,7 @@ from .conftest import DEFAULT_TIMEOUT_MS, assert_no_exception, wait_for_app
 
 TIMEOUT_MS = 30_000            # the machine may be shared: generous, but every wait is bounded
 HEADING = re.compile(r"Step (\d+) of (\d+)")
+STEPPER = 'iframe[title*="lstm_viz_stepper"]'     # the stepper component draws the live view
 A_STEPS, B_STEPS = 23, 31
 
 
@@ -69,9 +70,8 @@ class Session:
     def upload(self, path: Path) -> None:
         self.page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(path))
 
-    def button(self, text: str):
-        loc = self.page.locator('[data-testid="stMain"]').get_by_role("button").filter(
-            has_text=text)
+    def button(self, text: str):       # the stepper component's controls (ui/stepper.py)
+        loc = self.page.frame_locator(STEPPER).get_by_role("button", name=text, exact=True)
         expect(loc).to_have_count(1, timeout=TIMEOUT_MS)
         return loc
 
@@ -87,7 +87,7 @@ class Session:
 
     # -- what it shows -------------------------------------------------------------------------
     def expect_step(self, step: int, last: int) -> None:
-        expect(self.page.locator("h4").filter(has_text=HEADING)).to_have_text(
+        expect(self.page.frame_locator(STEPPER).locator("#where")).to_have_text(
             f"Step {step} of {last}", timeout=TIMEOUT_MS)
         expect(self.page).to_have_url(re.compile(rf"[?&]step={step}(&|$)"), timeout=TIMEOUT_MS)
 
@@ -96,7 +96,7 @@ class Session:
                                              timeout=TIMEOUT_MS)
 
     def expect_input(self, text: str) -> None:
-        expect(self.page.locator('[data-testid="stMain"]')).to_contain_text(
+        expect(self.page.frame_locator(STEPPER).locator("#context")).to_contain_text(
             f"Input x_t = {text}", timeout=TIMEOUT_MS)
 
     def text(self) -> str:
@@ -234,7 +234,8 @@ def test_two_sessions_see_only_their_own_uploads_steps_and_models(sessions, tmp_
 
     # A third, new session sees neither upload nor A's model.
     c = sessions("C").open("/")                              # a first visit, no link
-    expect(c.page.locator("h4").filter(has_text=HEADING)).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(c.page.frame_locator(STEPPER).locator("#where")).to_have_text(HEADING,
+                                                                         timeout=TIMEOUT_MS)
     body = c.text()
     for leaked in ("session_a.csv", "session_b.csv", "alpha", "gamma", "fresh vanilla"):
         assert leaked not in body, f"a new session shows {leaked!r}"
@@ -269,7 +270,7 @@ AUTOPLAY_LIMIT_S = 45.0        # 40 steps at 10 a second take 4 s; this allows 1
 
 
 def _heading_step(s: Session) -> int | None:
-    loc = s.page.locator("h4").filter(has_text=HEADING)
+    loc = s.page.frame_locator(STEPPER).locator("#where")
     if loc.count() != 1:
         return None
     m = HEADING.search(loc.inner_text())
@@ -284,14 +285,15 @@ def test_tabs_playing_at_once_each_reach_the_end(sessions):
             for k, task in enumerate(("brackets", "brackets", "remember", "adding"))]
     lasts = []
     for s in tabs:
-        text = s.page.locator("h4").filter(has_text=HEADING).inner_text()
+        text = s.page.frame_locator(STEPPER).locator("#where").inner_text(timeout=TIMEOUT_MS)
         lasts.append(int(HEADING.search(text).group(2)))
     for s in tabs:
         s.button("Play").click()
     landing = sessions("landing").open("/")
     tabs.append(landing)
     lasts.append(int(HEADING.search(
-        landing.page.locator("h4").filter(has_text=HEADING).inner_text()).group(2)))
+        landing.page.frame_locator(STEPPER).locator("#where").inner_text(timeout=TIMEOUT_MS)
+    ).group(2)))
     deadline = time.monotonic() + 120                       # bounded: 40 steps at 10 a second
     done: dict[str, int] = {}
     while len(done) < len(tabs) and time.monotonic() < deadline:

@@ -27,35 +27,51 @@ def _last(task: str) -> int:
     return TASKS[task].example(seed=0).length - 1
 
 
+STEPPER = 'iframe[title*="lstm_viz_stepper"]'
+PROBE_JS = "() => window.lstmVizStepper ? Object.assign({}, window.lstmVizStepper) : null"
+
+
+def stepper_frame(page):
+    """The stepper component's frame, once it is shown (the server-rendered view left out)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        frame = next((f for f in page.frames if "lstm_viz_stepper" in f.url), None)
+        if frame is not None and frame.evaluate(
+                "() => document.getElementById('root').style.display === 'block'"):
+            return frame
+        page.wait_for_timeout(100)
+    raise AssertionError("the stepper component was not shown")
+
+
+def probe(page) -> dict:
+    return stepper_frame(page).evaluate(PROBE_JS)
+
+
 def step_heading(page) -> tuple[int, int]:
-    """(step, last) from the live view's "Step N of M" heading."""
-    loc = page.locator("h4").filter(has_text=HEADING)
-    expect(loc).to_have_count(1, timeout=TIMEOUT_MS)
-    m = HEADING.search(loc.inner_text())
-    assert m, loc.inner_text()
+    """(step, last) from the component's "Step N of M"."""
+    text = stepper_frame(page).locator("#where").inner_text()
+    m = HEADING.search(text)
+    assert m, text
     return int(m.group(1)), int(m.group(2))
 
 
-def expect_step(page, step: int, last: int) -> None:
-    expect(page.locator("h4").filter(has_text=HEADING)).to_have_text(
-        f"Step {step} of {last}", timeout=TIMEOUT_MS)
+def expect_step(page, step: int, last: int, timeout: int = TIMEOUT_MS) -> None:
+    expect(page.frame_locator(STEPPER).locator("#where")).to_have_text(
+        f"Step {step} of {last}", timeout=timeout)
 
 
 def wait_for_step(page, at_least: int, timeout_s: float = 10.0) -> int:
-    """Wait until the heading's step reaches ``at_least`` (playing); return the step seen."""
+    """Wait until the step reaches ``at_least`` (playing); return the step seen."""
     deadline = time.monotonic() + timeout_s
     while True:
         step = step_heading(page)[0]
         if step >= at_least or time.monotonic() > deadline:
             return step
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(50)
 
 
-def main_button(page, text: str, *, without: str | None = None):
-    """A button of the main area whose text contains ``text`` (and not ``without``)."""
-    loc = page.locator('[data-testid="stMain"]').get_by_role("button").filter(has_text=text)
-    if without:
-        loc = loc.filter(has_not_text=without)
+def stepper_button(page, name: str):
+    loc = page.frame_locator(STEPPER).get_by_role("button", name=name, exact=True)
     expect(loc).to_have_count(1, timeout=TIMEOUT_MS)
     return loc
 
@@ -92,81 +108,107 @@ def test_links_deep_and_invalid(page, server):
     assert "bogus" not in page.url and "99999" not in page.url
 
 
+def count_sent(page) -> list[int]:
+    """A one-item list counting the websocket frames the page sends to the server from now."""
+    sent = [0]
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
+    return sent
+
+
 def test_start_page_step_buttons_keyboard_and_play(page, server):
+    sent = count_sent(page)
     open_page(page, server + "/?step=0")
     last = _last("brackets")
     expect(page.locator("h1")).to_contain_text("Step through")
     assert step_heading(page) == (0, last)
     expect(page).to_have_url(re.compile(r"[?&]step=0(&|$)"))
     expect(sidebar(page)).to_contain_text(f"{last + 1} steps")
-
-    main_button(page, "▶", without="Play").click()
     wait_for_app(page)
-    expect_step(page, 1, last)
-    expect(page).to_have_url(re.compile(r"[?&]step=1(&|$)"))
+    page.wait_for_timeout(500)
 
-    page.locator("h1").click()                       # focus out of the button
-    page.keyboard.press("ArrowRight")
-    wait_for_app(page)
-    expect_step(page, 2, last)
-    expect(page).to_have_url(re.compile(r"[?&]step=2(&|$)"))
+    # A step is drawn in the browser, with no message to the server (it hears it 250 ms later).
+    before = sent[0]
+    stepper_button(page, "Next").click()
+    expect_step(page, 1, last, timeout=200)
+    assert sent[0] == before, "Next sent a message to the server at once"
+    expect(page).to_have_url(re.compile(r"[?&]step=1(&|$)"))   # ... then the URL follows
 
+    page.locator("h1").click()                       # the keys work with the page focused
+    before = sent[0]
+    for k in (2, 3, 4):
+        page.keyboard.press("ArrowRight")
+        expect_step(page, k, last, timeout=200)
+    assert sent[0] == before, "the keys sent messages to the server before the debounce"
     page.keyboard.press("ArrowLeft")
-    wait_for_app(page)
-    expect_step(page, 1, last)
+    expect_step(page, 3, last, timeout=200)
+    expect(page).to_have_url(re.compile(r"[?&]step=3(&|$)"))
     page.keyboard.press("End")
-    wait_for_app(page)
-    expect_step(page, last, last)
+    expect_step(page, last, last, timeout=200)
     expect(page).to_have_url(re.compile(rf"[?&]step={last}(&|$)"))
     page.keyboard.press("Home")
-    wait_for_app(page)
-    expect_step(page, 0, last)
-    assert_no_exception(page)
-
-    # Play: the step advances by itself (10 steps a second when the machine is not overloaded).
-    main_button(page, "Play").click()
-    expect(main_button(page, "Pause")).to_be_visible()
-    time.sleep(1.5)
-    now = wait_for_step(page, 3)
-    assert 3 <= now < last, f"played from 0 to {now}"
-    expect(page).to_have_url(re.compile(r"[?&]step=([1-9]\d*)(&|$)"))
-    main_button(page, "Pause").click()
+    expect_step(page, 0, last, timeout=200)
+    assert probe(page)["latencies"], "no key press -> drawn latency recorded"
     wait_for_app(page)
     assert_no_exception(page)
 
-
-def slider_value(page) -> int:
-    """The value the step slider shows (its thumb label)."""
-    step_slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').filter(
-        has_not_text="steps/s")                       # not the play speed beside the buttons
-    thumb = step_slider.locator('[data-testid="stSliderThumbValue"]')
-    expect(thumb).to_have_count(1)
-    return int(thumb.inner_text().strip())
-
-
-def test_controls_stay_in_step_through_play_and_pause(page, server):
-    open_page(page, server + "/?step=0")
-    start, last = step_heading(page)
-    assert slider_value(page) == start
-    main_button(page, "Play").click()
-    expect(main_button(page, "Pause")).to_be_visible()
-    time.sleep(1.5)
-    before = wait_for_step(page, start + 3)
-    assert before >= start + 3, f"did not play: {start} -> {before}"
-    shown = slider_value(page)
-    assert abs(shown - step_heading(page)[0]) <= 2, (
-        f"while playing, the slider shows {shown} and the heading step {before}")
-    main_button(page, "Pause").click()
-    expect(main_button(page, "Play")).to_be_visible(timeout=5_000)
-    wait_for_app(page)
-    time.sleep(0.8)                                  # let any queued tick or rerun land
-    wait_for_app(page)
+    # Play: the step advances by itself, with no server round trip.
+    stepper_button(page, "Play").click()
+    expect(stepper_button(page, "Pause")).to_be_visible()
+    now = wait_for_step(page, 5)
+    assert 5 <= now <= last, f"played from 0 to {now}"
+    stepper_button(page, "Pause").click()
     stopped = step_heading(page)[0]
-    assert before <= stopped < last, f"Pause at step {before} shows step {stopped}"
-    assert slider_value(page) == stopped
-    time.sleep(0.6)
+    page.wait_for_timeout(400)
     assert step_heading(page)[0] == stopped, "the step still moves after Pause"
+    expect(page).to_have_url(re.compile(rf"[?&]step={stopped}(&|$)"))   # heard on pause
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    assert step_heading(page)[0] == stopped, "the server's echo moved the step"
+    assert_no_exception(page)
+
+
+def test_one_diagram_and_the_input_line_marks_the_step_by_style(page, server):
+    open_page(page, server + "/?task=brackets&step=5")
+    frame = stepper_frame(page)
+    wait_for_app(page)
+    # exactly one diagram: the component's, none drawn by the server beside it
+    assert page.locator('svg[aria-label^="cell diagram"]').count() == 0
+    assert frame.locator('svg[aria-label^="cell diagram"]').count() == 1
+    expect(frame.locator('svg[aria-label^="cell diagram"]')).to_have_attribute(
+        "aria-label", re.compile("at step 5$"))
+    expect(page.locator("h4").filter(has_text=HEADING)).to_have_count(0)
+    line = frame.locator("#context")
+    text = line.inner_text()
+    assert "**" not in text and "[" not in text, text
+    chars = TASKS["brackets"].example(seed=0).labels
+    now = line.locator(".now")
+    expect(now).to_have_count(1)
+    assert now.inner_text() == chars[5]
+    colour = now.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), colour
+    # the pause label fits its button; no emoji (a box in Debian's Chromium)
+    play = stepper_button(page, "Play")
+    assert play.evaluate("e => e.scrollWidth <= e.clientWidth"), play.inner_text()
+    assert re.fullmatch(r"[\x20-\x7e]*", play.inner_text().strip()), play.inner_text()
+
+
+def test_play_follows_the_url_and_heatmap_cursor(page, server):
+    open_page(page, server + "/?task=sine&step=0")
+    last = step_heading(page)[1]
+    frame = heatmap_frame(page)
+    stepper_frame(page).locator("#speed").select_option("30")
+    stepper_button(page, "Play").click()
+    t0 = time.monotonic()
+    now = wait_for_step(page, 30)
+    rate = now / (time.monotonic() - t0)
+    assert now >= 30, f"played to {now} only"
+    stepper_button(page, "Pause").click()
+    stopped = step_heading(page)[0]
+    assert stopped < last or rate > 0
+    cursor_at(page, frame, stopped)                     # the cursor followed the browser's step
     expect(page).to_have_url(re.compile(rf"[?&]step={stopped}(&|$)"))
+    wait_for_app(page)
+    assert step_heading(page)[0] == stopped
     assert_no_exception(page)
 
 
@@ -181,9 +223,10 @@ def test_upload_good_then_bad_file(page, server):
     expect(sidebar(page)).to_contain_text(caption, timeout=TIMEOUT_MS)
     wait_for_app(page)
     expect_step(page, 0, N_2F - 1)
-    main_button(page, "▶", without="Play").click()
-    wait_for_app(page)
+    stepper_button(page, "Next").click()
     expect_step(page, 1, N_2F - 1)
+    expect(page).to_have_url(re.compile(r"[?&]step=1(&|$)"))
+    wait_for_app(page)
 
     page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(BAD))
     error = sidebar(page).locator('[data-testid="stAlertContentError"]')
@@ -196,7 +239,7 @@ def test_upload_good_then_bad_file(page, server):
     assert_no_exception(page)
 
 
-CURSOR_JS = """() => {
+CURSOR_JS = """(step) => {
     const gd = document.getElementById('plot');
     if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
     const xa = gd._fullLayout.xaxis;
@@ -207,7 +250,7 @@ CURSOR_JS = """() => {
                                 shown: getComputedStyle(el).display !== 'none'};
     });
     const at = s => xa._offset + xa.l2p(s);
-    return {cursors: out, x: [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)],
+    return {cursors: out, x: at(step),
             plotlyCursors: (gd.layout.shapes || []).filter(s => /^cursor/.test(s.name)).length};
 }"""
 
@@ -218,7 +261,7 @@ def heatmap_frame(page):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
-        if frame is not None and frame.evaluate(CURSOR_JS):
+        if frame is not None and frame.evaluate(CURSOR_JS, 0):
             return frame
         page.wait_for_timeout(200)
     raise AssertionError("the heatmaps were not drawn in 30 s")
@@ -228,8 +271,8 @@ def cursor_at(page, frame, step: int) -> dict:
     """Wait until every cursor element is centred on ``step``; return what the frame holds."""
     deadline = time.monotonic() + 10
     while True:
-        seen = frame.evaluate(CURSOR_JS)
-        want = seen["x"][step]
+        seen = frame.evaluate(CURSOR_JS, step)
+        want = seen["x"]
         if seen["cursors"] and all(c["shown"] and abs(c["mid"] - want) <= 1.5
                                    for c in seen["cursors"].values()):
             return seen
@@ -248,10 +291,10 @@ def test_heatmap_cursor_follows_the_step_line_and_character_box(page, server):
     assert seen["plotlyCursors"] == 0                   # plotly itself draws none of them
     assert seen["cursors"]["cursor_box"]["width"] > seen["cursors"]["cursor"]["width"]
     assert seen["cursors"]["cursor"]["height"] > 100
-    main_button(page, "Next").click()
-    wait_for_app(page)
+    stepper_button(page, "Next").click()                # moved by the browser, no server
     cursor_at(page, frame, 3)
     page.keyboard.press("End")                           # a move of many steps at once
-    main_button(page, "«").click()
-    wait_for_app(page)
+    stepper_button(page, "First").click()
     cursor_at(page, frame, 0)
+    wait_for_app(page)
+    cursor_at(page, frame, 0)                            # the URL's step, when it lands, agrees

@@ -1,0 +1,34 @@
+"""The stepper's helpers: the input context line, the windows of steps it sends."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from lstm_viz.ui.stepper import MARGIN, context_html, needs_window, window_around
+
+
+def test_context_marks_the_step_by_style_never_by_brackets_or_markdown():
+    chars = tuple("(()) *x* <b>")
+    out = context_html(chars, 2, radius=20)
+    assert "**" not in out and "\\[" not in out and "<b>" not in out
+    text = html.unescape(re.sub(r"<[^>]+>", "", out))
+    assert text == "(())␣*x*␣<b>"                       # the input, nothing inserted
+    marked = re.findall(r'<span style="[^"]*background[^"]*">([^<]*)</span>', out)
+    assert [html.unescape(m) for m in marked] == [")"]   # the current character, styled
+    assert out.count("opacity:0.45") == 2                # the spaces: a dim ␣
+    assert context_html(tuple("abcdefghijklmnopqrstuvwxyz"), 13, radius=3).count("…") == 2
+
+
+def test_windows_hold_the_step_and_follow_play_ahead():
+    assert window_around(5, 40) == (0, 40)
+    lo, hi = window_around(1000, 5000)
+    assert (lo, hi) == (850, 1150) and not needs_window(1000, (lo, hi), 5000)
+    ahead = window_around(1000, 5000, ahead=True)
+    assert ahead[0] == 1000 - MARGIN and not needs_window(1000, ahead, 5000)
+    assert needs_window(ahead[1] - MARGIN, ahead, 5000)   # near the edge: the next window
+    assert not needs_window(ahead[1] - 2 * MARGIN, ahead, 5000)
+    assert needs_window(ahead[1] - 2 * MARGIN, ahead, 5000, ahead=True)   # playing: earlier
+    assert not needs_window(1000, ahead, 5000, ahead=True)
+    assert not needs_window(4999, window_around(4999, 4999), 4999)
+    assert needs_window(3, None, 10)
