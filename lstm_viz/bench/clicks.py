@@ -1,10 +1,19 @@
 """The click a load test times, from the click to the page showing its result (``bench.load``).
 
 A :class:`Click` names a control, how to press it the i-th time, and what the page shows once the
-result is drawn. ``unit`` presses the sidebar's "Unit in focus" +/- buttons: a server-side
-control (a rerun of the script, then the cell diagram redrawn for that unit), which stays a
-server round trip when stepping moves into a browser component. ``next`` is the stepper's
-"Next" button (while stepping is a rerun too). To time another control, add a row to CLICKS.
+result is drawn. The landing page's live view (step controls, "Step N of M", the cell diagram)
+is drawn in the stepper component's iframe once it has mounted (``lstm_viz/ui/stepper.py``);
+the server-rendered view only until then. So ``press`` and ``drawn`` get ``frame``: a
+playwright FrameLocator of the component when it is shown, else None.
+
+- ``unit`` presses the sidebar's "Unit in focus" +/- buttons: a server-side control (a rerun of
+  the script, then the cell diagram redrawn for that unit: in the component, a new payload).
+- ``next`` clicks the stepper's "Next" (the component's, drawn in the browser; the server hears
+  the step 250 ms later).
+- ``step`` presses the right arrow in the component (its Next button focused): a browser-only
+  step, nothing is sent to the server until 250 ms after it is drawn.
+
+To time another control, add a row to CLICKS.
 """
 
 from __future__ import annotations
@@ -18,17 +27,22 @@ from lstm_viz.bench.harness import HEADING
 
 @dataclass(frozen=True)
 class Click:
-    """press(page, i) -> the locator to click the i-th time (i = 1, 2, ...);
-    drawn(page, i, steps) -> (a locator, the text or pattern it shows once the click is drawn:
-    its text, or the attribute ``attribute`` when set)."""
+    """press(page, i, frame) -> the locator to click (or to press ``key`` on) the i-th time
+    (i = 1, 2, ...); drawn(page, i, steps, frame) -> (a locator, the text or pattern it shows
+    once the click is drawn: its text, or the attribute ``attribute`` when set). ``browser_only``:
+    the result is drawn with nothing sent to the server (checked by ``bench.load``);
+    ``settle_s``: wait this long after it is drawn before waiting for the app to be idle."""
 
     what: str
     press: Callable
     drawn: Callable
     attribute: str | None = None
+    key: str | None = None
+    browser_only: bool = False
+    settle_s: float = 0.0
 
 
-def _unit_button(page, i: int):
+def _unit_button(page, i: int, frame=None):
     """+ on odd clicks, - on even ones: the focus goes 0 -> 1 -> 0 ... in any layer size."""
     box = page.locator('[data-testid="stSidebar"] [data-testid="stNumberInput"]').filter(
         has=page.get_by_label(re.compile(r"^Unit in focus")))
@@ -36,21 +50,36 @@ def _unit_button(page, i: int):
                        '[data-testid="stNumberInputStepDown"]')
 
 
-def _diagram_of_unit(page, i: int, steps: int):
-    return (page.locator('[data-testid="stMain"] svg[aria-label^="cell diagram of unit"]'),
+def _diagram_of_unit(page, i: int, steps: int, frame=None):
+    root = frame.locator("#diagram") if frame is not None else page.locator(
+        '[data-testid="stMain"]')
+    return (root.locator('svg[aria-label^="cell diagram of unit"]'),
             re.compile(rf"^cell diagram of unit {i % 2} at step \d+$"))
 
 
-def _next_button(page, i: int):
+def _next_button(page, i: int, frame=None):
+    if frame is not None:
+        return frame.get_by_role("button", name="Next", exact=True)
     return page.locator('[data-testid="stMain"]').get_by_role("button").filter(has_text="Next")
 
 
-def _heading(page, i: int, steps: int):
+def _heading(page, i: int, steps: int, frame=None):
+    if frame is not None:
+        return frame.locator("#where"), f"Step {i} of {steps - 1}"
     return page.locator("h4").filter(has_text=HEADING), f"Step {i} of {steps - 1}"
+
+
+def _stepper_next(page, i: int, frame=None):
+    if frame is None:
+        raise RuntimeError("the stepper component is not shown: no browser-side step to time")
+    return frame.locator("#next")             # focused, it takes the key like the frame
 
 
 CLICKS: dict[str, Click] = {
     "unit": Click("the sidebar's 'Unit in focus' +/- (a rerun; the diagram redrawn)",
                   _unit_button, _diagram_of_unit, attribute="aria-label"),
-    "next": Click("the stepper's 'Next' (a rerun; the step heading)", _next_button, _heading),
+    "next": Click("the stepper's 'Next' (in the browser; the step heading)", _next_button,
+                  _heading, settle_s=0.35),
+    "step": Click("the right arrow in the stepper component (browser only; the step heading)",
+                  _stepper_next, _heading, key="ArrowRight", browser_only=True, settle_s=0.35),
 }

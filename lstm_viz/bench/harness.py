@@ -230,3 +230,57 @@ def is_subpage_probe(url: str, base: str, opened_paths: set[str]) -> bool:
         if opened.strip("/")  # a sub-page, not the root
         for probe in _PROBES
     )
+
+
+# --------------------------------------------------------------------------- the stepper component
+
+# The landing page's live view (step controls, "Step N of M", input line, cell diagram) is drawn
+# in a custom component iframe once it has mounted (lstm_viz/ui/stepper.py); the server-rendered
+# view (h4 "Step N of M", "Next ▶") remains only until then.
+STEPPER = 'iframe[title*="lstm_viz_stepper"]'
+STEPPER_SHOWN_JS = "() => document.getElementById('root').style.display === 'block'"
+STEPPER_PROBE_JS = ("() => window.lstmVizStepper ? Object.assign({}, window.lstmVizStepper)"
+                    " : null")
+_STEP_TEXT_JS = ("() => { const s = Array.from(document.querySelectorAll('h4'))"
+                 ".map(e => e.innerText).filter(t => /^Step \\d+ of \\d+/.test(t)); "
+                 "return s.length ? s[0] : null; }")
+
+
+async def stepper_frame_async(page, timeout_s: float):
+    """The stepper component's frame once it is shown, or None after ``timeout_s`` (not mounted:
+    the server-rendered view is the one drawn)."""
+    deadline = time.monotonic() + timeout_s
+    while True:                                       # bounded by timeout_s
+        frame = next((f for f in page.frames if "lstm_viz_stepper" in f.url), None)
+        try:
+            if frame is not None and await frame.evaluate(STEPPER_SHOWN_JS):
+                return frame
+        except Exception:                             # the frame is being replaced
+            pass
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(0.05)
+
+
+async def wait_step_text_async(page, want: str, timeout_s: float) -> str:
+    """Until "Step N of M" reads ``want``, in the component when it is shown, else in the
+    server-rendered h4; returns which one showed it ("component" or "server")."""
+    deadline = time.monotonic() + timeout_s
+    seen = None
+    while True:                                       # bounded by timeout_s
+        frame = next((f for f in page.frames if "lstm_viz_stepper" in f.url), None)
+        try:
+            if frame is not None and await frame.evaluate(STEPPER_SHOWN_JS):
+                seen = await frame.evaluate("() => document.getElementById('where').textContent")
+                if seen == want:
+                    return "component"
+            else:
+                seen = await page.evaluate(_STEP_TEXT_JS)
+                if seen == want:
+                    return "server"
+        except Exception:                             # a frame is being replaced
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the step heading did not read {want!r} within {timeout_s:.0f} s"
+                               f" (saw {seen!r})")
+        await asyncio.sleep(0.05)

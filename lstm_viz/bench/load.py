@@ -5,7 +5,11 @@ server memory that returns near its baseline after they close. Issue #15: 30 ses
 a click's p95 from the click to its result drawn ≤ 200 ms. The timed click is ``--click``
 (:mod:`lstm_viz.bench.clicks`): by default the sidebar's "Unit in focus" +/- (a server-side
 control: a rerun, then the cell diagram redrawn for that unit), ``next`` for the stepper's
-"Next" button. This script:
+"Next" button, ``step`` for the right arrow in the stepper component (browser only: the count of
+messages sent between the press and the step drawn is printed, and the component's own key ->
+drawn times). In a real browser the live view (step heading, input line, cell diagram) is the
+stepper component's iframe (``lstm_viz/ui/stepper.py``): the waits read it when it is shown.
+This script:
 
 1. starts ``streamlit run app.py`` itself on a free 127.0.0.1 port (nothing else is contacted);
 2. reads the server's RSS from ``/proc/<pid>/status`` (VmRSS): cold, then after one warm-up
@@ -48,11 +52,14 @@ from lstm_viz.bench.clicks import CLICKS, Click
 from lstm_viz.bench.harness import (
     APP,
     CHROMIUM,
-    HEADING,
+    STEPPER,
+    STEPPER_PROBE_JS,
     Server,
     cpu_s,
     launch_chromium,
+    stepper_frame_async,
     wait_for_app_async,
+    wait_step_text_async,
 )
 
 _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'); "
@@ -79,6 +86,9 @@ class Stats:
     ws_sent: int = 0                                  # messages the browsers sent (reruns, ...)
     ws_received: int = 0
     step_ms: list[float] = field(default_factory=list)   # a timed click -> its result drawn
+    key_ms: list[float] = field(default_factory=list)    # the component's key -> step drawn
+    sent_while_drawn: int = 0    # messages sent between a browser-only click and its drawing
+    component: int = 0           # sessions whose live view was the stepper component
     open_ms: list[float] = field(default_factory=list)
     upload_ms: list[float] = field(default_factory=list)
     missed_clicks: int = 0       # a click that sent nothing to the server (retried once)
@@ -161,7 +171,6 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
             raise AssertionError(f"stException after {what}: {text[:300]}")
 
     sidebar = page.locator('[data-testid="stSidebar"]')
-    heading = page.locator("h4").filter(has_text=HEADING)
     try:
         async with gate:
             t0 = time.perf_counter()
@@ -182,15 +191,19 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
             await page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(csv))
             await expect(sidebar).to_contain_text(f"{csv.name}: {steps:,} steps × 2 features",
                                                   timeout=t_ms)
-            await expect(heading).to_have_text(f"Step 0 of {steps - 1}", timeout=t_ms)
+            await wait_step_text_async(page, f"Step 0 of {steps - 1}", action_timeout_s)
             await wait_for_app_async(page, action_timeout_s)
             await no_exception("upload")
             stats.upload_ms.append((time.perf_counter() - t0) * 1e3)
             stats.served += 1
 
+        # the live view: the stepper component once mounted (a real browser), else the server's
+        shown_frame = await stepper_frame_async(page, 5.0)
+        frame = page.frame_locator(STEPPER) if shown_frame is not None else None
+        stats.component += frame is not None
         for i in range(1, clicks + 1):
             async with gate:
-                target, want = click.drawn(page, i, steps)
+                target, want = click.drawn(page, i, steps, frame)
 
                 async def shown(timeout: float, target=target, want=want) -> None:
                     if click.attribute is None:
@@ -199,20 +212,29 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
                         await expect(target).to_have_attribute(click.attribute, want,
                                                                timeout=timeout)
 
+                async def act(i: int = i) -> None:
+                    loc = click.press(page, i, frame)
+                    await (loc.press(click.key, timeout=t_ms) if click.key else
+                           loc.click(timeout=t_ms))
+
                 t0 = time.perf_counter()
                 before = sent_here[0]
-                await click.press(page, i).click(timeout=t_ms)
+                await act()
                 try:
                     await shown(min(t_ms, 20_000))
                 except AssertionError:
-                    if sent_here[0] != before:        # the server got the click: a real error
+                    if sent_here[0] != before or click.browser_only:   # a real error
                         raise
                     # The click never left the browser (it landed while the page was still
                     # laying out): a client-side miss, counted apart, clicked again once.
                     stats.missed_clicks += 1
-                    await click.press(page, i).click(timeout=t_ms)
+                    await act()
                     await shown(t_ms)
                 stats.step_ms.append((time.perf_counter() - t0) * 1e3)
+                if click.browser_only:
+                    stats.sent_while_drawn += sent_here[0] - before
+                if click.settle_s:
+                    await asyncio.sleep(click.settle_s)
                 await wait_for_app_async(page, action_timeout_s, settle_s=0.1)
                 await no_exception(f"click #{i}")
                 stats.served += 1
@@ -220,6 +242,10 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
         # Still our own file and our own values (no other session's state leaked in).
         await expect(sidebar).to_contain_text(f"{csv.name}: {steps:,} steps", timeout=t_ms)
         main_text = await page.locator('[data-testid="stMain"]').inner_text()
+        if frame is not None:                         # the input line is the component's
+            main_text += "\n" + await frame.locator("#root").inner_text()
+            if click.key:
+                stats.key_ms += (await shown_frame.evaluate(STEPPER_PROBE_JS))["latencies"]
         if f"s{k}_a " not in main_text:
             raise AssertionError(f"{tag} does not show its own feature s{k}_a")
         stats.sessions_done += 1
@@ -424,6 +450,15 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  click -> drawn      median {statistics.median(stats.step_ms):.0f} ms, "
               f"p95 {pct(stats.step_ms, 0.95):.0f} ms, max {max(stats.step_ms):.0f} ms "
               f"({len(stats.step_ms)} clicks: {CLICKS[args.click].what}; target p95 ≤ 200 ms)")
+    print(f"  live view           the stepper component in {stats.component} session(s), "
+          f"the server-rendered view in the others")
+    if stats.key_ms:
+        print(f"  key -> drawn (JS)   median {statistics.median(stats.key_ms):.1f} ms, "
+              f"p95 {pct(stats.key_ms, 0.95):.1f} ms, max {max(stats.key_ms):.1f} ms "
+              f"({len(stats.key_ms)} presses, measured in the component)")
+    if CLICKS[args.click].browser_only:
+        print(f"  sent to the server  {stats.sent_while_drawn} message(s) between a press and "
+              f"its step drawn (browser only: expect 0)")
     if stats.open_ms:
         print(f"  open (to rendered)  median {statistics.median(stats.open_ms):.0f} ms; "
               f"upload (to step 0) median {statistics.median(stats.upload_ms or [0]):.0f} ms")
