@@ -201,9 +201,10 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
         shown_frame = await stepper_frame_async(page, 5.0)
         frame = page.frame_locator(STEPPER) if shown_frame is not None else None
         stats.component += frame is not None
+        origin = await click.origin(page) if click.origin else 0
         for i in range(1, clicks + 1):
             async with gate:
-                target, want = click.drawn(page, i, steps, frame)
+                target, want = click.drawn(page, i, steps, frame, origin)
 
                 async def shown(timeout: float, target=target, want=want) -> None:
                     if click.attribute is None:
@@ -213,7 +214,7 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
                                                                timeout=timeout)
 
                 async def act(i: int = i) -> None:
-                    loc = click.press(page, i, frame)
+                    loc = click.press(page, i, frame, origin)
                     await (loc.press(click.key, timeout=t_ms) if click.key else
                            loc.click(timeout=t_ms))
 
