@@ -14,11 +14,16 @@ without the browser tab freezing; measure and record memory and times". Three pa
 (c) with ``--browser``: a real server and headless Chromium on 127.0.0.1. Fresh weights, hidden
     units set with the keyboard, then a CSV of the sequence (written to a temporary folder,
     checked to be under the 20 MB upload limit) uploaded through the uploader; the time until the
-    heading shows "Step 0 of T-1"; the heatmaps scrolled into view and the time until their
-    iframe has a height and a drawn figure; "Next ▶" clicked a few times, the time from click to
-    the heading change; all along, the page is probed with ``page.evaluate("1+1")`` every 100 ms
-    and the slowest answer is reported (a frozen tab would not answer); server RSS before and
-    after.
+    step heading shows "Step 0 of T-1" (in a real browser the live view, its heading, input line
+    and cell diagram, is the stepper component's iframe, ``lstm_viz/ui/stepper.py``); the
+    heatmaps scrolled into view and the time until their iframe has a height and a drawn figure;
+    a few steps in the component (``--press key``: the right arrow with its Next button focused;
+    ``button``: a click on Next), each timed from the press to the frame's heading reading the
+    new step (polled in the frame at every animation frame; the component's own key -> drawn
+    times too), then to the server idle again (it hears the step 250 ms later and reruns: the
+    heatmaps' zoom window follows); all along, the page is probed with ``page.evaluate("1+1")``
+    every 100 ms and the slowest answer is reported (a frozen tab would not answer); server RSS
+    before and after.
 
 Every wait is bounded (``--timeout`` for the whole browser part).
 """
@@ -170,10 +175,16 @@ def bench_apptest(values: np.ndarray, hidden: int, clicks: int) -> dict:
 
 
 async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Path,
-                        timeout_s: float) -> dict:
+                        timeout_s: float, press: str = "key") -> dict:
     from playwright.async_api import async_playwright, expect
 
-    from lstm_viz.bench.harness import HEADING, Server, launch_chromium
+    from lstm_viz.bench.harness import (
+        STEPPER_PROBE_JS,
+        Server,
+        launch_chromium,
+        stepper_frame_async,
+        wait_step_text_async,
+    )
     from lstm_viz.bench.harness import wait_for_app_async as wait_for_app
 
     steps = len(values)
@@ -217,14 +228,14 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
 
                 stop = asyncio.Event()
                 prober = asyncio.create_task(probe(page, probe_ms, stop))
-                heading = page.locator("h4").filter(has_text=HEADING)
                 ws_bytes[0] = 0
                 t0 = time.perf_counter()
                 await page.set_input_files('[data-testid="stSidebar"] input[type=file]',
                                            str(csv))
                 await expect(sidebar).to_contain_text(f"{steps:,} steps × 2 features",
                                                       timeout=t_ms)
-                await expect(heading).to_have_text(f"Step 0 of {steps - 1}", timeout=t_ms)
+                out["live_view"] = await wait_step_text_async(page, f"Step 0 of {steps - 1}",
+                                                              timeout_s)
                 out["upload_to_heading_s"] = time.perf_counter() - t0
                 await wait_for_app(page, timeout_s)
                 out["upload_to_idle_s"] = time.perf_counter() - t0
@@ -243,18 +254,32 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
                 out["probe_max_ms_upload_draw"] = max(probe_ms) if probe_ms else None
                 n_probe = len(probe_ms)
 
-                nxt = page.locator('[data-testid="stMain"]').get_by_role("button").filter(
-                    has_text="Next")
-                step_s = []
+                frame = await stepper_frame_async(page, 10.0)
+                if frame is None:
+                    raise RuntimeError("the stepper component was not shown after the upload")
+
+                async def step_to(i: int) -> tuple[float, float]:
+                    """One step in the component: (press -> drawn, press -> server idle), s."""
+                    nxt = frame.locator("#next")
+                    want = f"Step {i} of {steps - 1}"
+                    t0 = time.perf_counter()
+                    await (nxt.press("ArrowRight") if press == "key" else nxt.click())
+                    await frame.wait_for_function(
+                        "w => document.getElementById('where').textContent === w", arg=want,
+                        polling="raf", timeout=t_ms)
+                    drawn_s = time.perf_counter() - t0
+                    await asyncio.sleep(0.35)          # the component tells the server at 250 ms
+                    await wait_for_app(page, timeout_s, settle_s=0.1)
+                    return drawn_s, time.perf_counter() - t0
+
+                step_s, server_s = [], []
                 ws_bytes[0] = 0
                 for i in range(1, clicks + 1):
-                    t0 = time.perf_counter()
-                    await nxt.click()
-                    await expect(heading).to_have_text(f"Step {i} of {steps - 1}",
-                                                       timeout=t_ms)
-                    step_s.append(time.perf_counter() - t0)
-                    await wait_for_app(page, timeout_s, settle_s=0.1)
+                    a, b = await step_to(i)
+                    step_s.append(a)
+                    server_s.append(b)
                 out["step_s"] = step_s
+                out["step_server_s"] = server_s
                 out["ws_kb_per_step"] = ws_bytes[0] / 1024 / clicks
                 out["probe_max_ms_steps"] = max(probe_ms[n_probe:]) if probe_ms[n_probe:] else None
 
@@ -262,15 +287,15 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
                 n_probe = len(probe_ms)
                 await page.get_by_text("Zoom into a window at full resolution").click()
                 await wait_for_app(page, timeout_s)
-                zoom_s = []
+                zoom_s, zoom_server_s = [], []
                 ws_bytes[0] = 0
                 for i in range(clicks + 1, clicks + 3):
-                    t0 = time.perf_counter()
-                    await nxt.click()
-                    await expect(heading).to_have_text(f"Step {i} of {steps - 1}",
-                                                       timeout=t_ms)
-                    zoom_s.append(time.perf_counter() - t0)
-                    await wait_for_app(page, timeout_s, settle_s=0.1)
+                    a, b = await step_to(i)
+                    zoom_s.append(a)
+                    zoom_server_s.append(b)
+                out["zoom_server_s"] = zoom_server_s
+                out["key_ms"] = ((await frame.evaluate(STEPPER_PROBE_JS)) or {}).get(
+                    "latencies", [])
                 t0 = time.perf_counter()
                 half = 500                            # app.py's zoom window: step ± 500
                 zoom_drawn = await wait_drawn(page, frame_el, timeout_s,
@@ -380,6 +405,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--browser", action="store_true", help="also (c), in a real browser")
     parser.add_argument("--timeout", type=float, default=300.0, help="browser part, s")
     parser.add_argument("--skip-apptest", action="store_true")
+    parser.add_argument("--press", choices=["key", "button"], default="key",
+                        help="how the browser part steps the component: the right arrow (its "
+                             "Next button focused) or a click on Next")
     args = parser.parse_args(argv)
     values = make_values(args.steps)
     report: dict = {}
@@ -418,7 +446,8 @@ def main(argv: list[str] | None = None) -> dict:
         folder = Path(tempfile.mkdtemp(prefix="lstm-viz-long-"))
         try:
             c = report["browser"] = asyncio.run(asyncio.wait_for(
-                bench_browser(values, args.hidden, args.clicks, folder, args.timeout),
+                bench_browser(values, args.hidden, args.clicks, folder, args.timeout,
+                              args.press),
                 args.timeout * 2))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -430,12 +459,20 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"    heatmaps: iframe in view after {c['heatmap_iframe_s']:.1f} s, drawn "
               f"{c['heatmap_drawn_s']:.1f} s later ({c['upload_to_drawn_s']:.1f} s after the "
               f"upload started): {c['heatmap_frame']}")
-        print(f"    Next -> heading: {', '.join(f'{s:.2f}' for s in c['step_s'])} s; websocket "
+        how = "right arrow" if args.press == "key" else "Next click"
+        ms = ", ".join(f"{s * 1e3:.0f}" for s in c["step_s"])
+        print(f"    live view: {c['live_view']}; {how} in the component -> its heading drawn: "
+              f"{ms} ms; -> server idle again: "
+              f"{', '.join(f'{s:.2f}' for s in c['step_server_s'])} s; websocket "
               f"{c['ws_kb_per_step']:.0f} kB per step")
-        print(f"    zoom window on: Next -> heading "
-              f"{', '.join(f'{s:.2f}' for s in c['zoom_step_s'])} s; websocket "
+        if c["key_ms"]:
+            print(f"    key -> step drawn, measured in the component: "
+                  f"{', '.join(f'{x:.1f}' for x in c['key_ms'])} ms")
+        print(f"    zoom window on: {how} -> heading drawn "
+              f"{', '.join(f'{s * 1e3:.0f}' for s in c['zoom_step_s'])} ms, -> server idle "
+              f"{', '.join(f'{s:.2f}' for s in c['zoom_server_s'])} s; websocket "
               f"{c['zoom_ws_kb_per_step']:.0f} kB per step; new window drawn "
-              f"{c['zoom_drawn_after_s']:.1f} s after the heading: {c['zoom_frame']}")
+              f"{c['zoom_drawn_after_s']:.1f} s after that: {c['zoom_frame']}")
         print(f"    page responsiveness (evaluate('1+1') every 100 ms, {c['probes']} probes): "
               f"median {c['probe_median_ms']:.0f} ms, slowest during upload + draw "
               f"{c['probe_max_ms_upload_draw']:.0f} ms, during steps "
