@@ -142,3 +142,54 @@ def page(browser, server):
             )
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- the stepper
+STEPPER = 'iframe[title*="lstm_viz_stepper"]'
+
+
+def stepper_shown(page):
+    """The browser stepper's frame once it is shown (it then draws the step, the input line,
+    the values and the diagram), else None (the server-rendered view is still up)."""
+    frame = next((f for f in page.frames if "lstm_viz_stepper" in f.url), None)
+    try:
+        if frame is not None and frame.evaluate(
+                "() => document.getElementById('root').style.display === 'block'"):
+            return frame
+    except Exception:               # the frame is being replaced
+        return None
+    return None
+
+
+def wait_step_text(page, pattern: str, timeout_ms: int = 30_000) -> str:
+    """Wait until the step heading ("Step N of M") matches the regex ``pattern`` in whichever
+    view draws it (the browser stepper, or the server's heading before the stepper is shown);
+    return the heading."""
+    import re
+    import time
+
+    want = re.compile(pattern)
+    deadline = time.monotonic() + timeout_ms / 1000
+    seen = ""
+    while time.monotonic() < deadline:
+        frame = stepper_shown(page)
+        try:
+            if frame is not None:
+                seen = frame.locator("#where").inner_text(timeout=1_000)
+            else:
+                heads = page.locator('[data-testid="stMain"] h4').all_inner_texts()
+                seen = next((h for h in heads if h.startswith("Step ")), "")
+        except Exception:
+            seen = ""
+        if want.search(seen):
+            return seen
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no step heading matching {pattern!r} (last seen: {seen!r})")
+
+
+def step_view_text(page) -> str:
+    """The text of the view that draws the step (the stepper's frame, else the main area)."""
+    frame = stepper_shown(page)
+    if frame is not None:
+        return frame.locator("#root").inner_text()
+    return page.locator('[data-testid="stMain"]').inner_text()

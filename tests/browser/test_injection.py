@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from .conftest import assert_no_exception, wait_for_app
+from .conftest import (
+    assert_no_exception,
+    step_view_text,
+    stepper_shown,
+    wait_for_app,
+    wait_step_text,
+)
 
 OUTSIDE = ('a[href*="e.com"], a[href*="evil.example"], img[src*="e.com"], '
            'img[src*="evil.example"]')
@@ -50,14 +56,16 @@ def test_csv_header_with_a_link_renders_no_link(page, server, tmp_path: Path):
     wait_for_app(page)
     page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(csv))
     wait_for_app(page)
-    page.get_by_text("Step 0 of 11").wait_for()
+    wait_step_text(page, r"^Step 0 of 11$")
     assert_no_exception(page)
     assert not outside_links(page), outside_links(page)
     main = page.locator('[data-testid="stMain"]')
     # The header is clipped (24 characters) and shown as its characters, the HTML one too.
-    line = [t for t in main.inner_text().replace("\u2060", "").splitlines()
+    line = [t for t in step_view_text(page).replace("\u2060", "").splitlines()
             if t.startswith("Input x_t")]
     assert line and line[0].startswith("Input x_t = [x](https://evil.exampl… 0"), line
     assert "<b>y</b> 0" in line[0]
     assert not main.locator("b", has_text="y").count()
+    frame = stepper_shown(page)
+    assert frame is None or not frame.locator("b", has_text="y").count()
     assert "[a](https:__evil.example).csv" in sidebar.inner_text().replace("\u2060", "")

@@ -10,7 +10,7 @@ import pytest
 from lstm_viz.teaching.presets import PRESETS, preset_url
 from lstm_viz.workbench import has_shipped
 
-from .conftest import assert_no_exception, wait_for_app
+from .conftest import assert_no_exception, wait_for_app, wait_step_text
 
 MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -64,9 +64,7 @@ def test_preset_link_opens_its_view(page, server, preset):
     page.goto(server + "/" + preset_url(preset))
     settled(page)
     assert_no_exception(page)
-    heading = page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Step \d+ of \d+$"))
-    assert heading.first.inner_text() == f"Step {preset.step} of " \
-        f"{heading.first.inner_text().rsplit(' ', 1)[1]}"
+    wait_step_text(page, rf"^Step {preset.step} of \d+$")
     variants = page.locator(SIDEBAR).get_by_role("radiogroup", name="Variant")
     assert variants.get_by_role("radio", name=preset.variant, exact=True).is_checked()
     weights = page.locator(SIDEBAR).get_by_role("radiogroup", name="Weights")
@@ -91,7 +89,7 @@ def test_landing_page_lists_the_presets(page, server):
     main.get_by_role("button", name="Show here").nth(PRESETS.index(preset)).click()
     settled(page)
     assert_no_exception(page)
-    main.get_by_role("heading", name=re.compile(rf"^Step {preset.step} of \d+$")).wait_for()
+    wait_step_text(page, rf"^Step {preset.step} of \d+$")
     assert page.locator(SIDEBAR).get_by_role("radiogroup", name="Variant") \
         .get_by_role("radio", name=preset.variant, exact=True).is_checked()
     assert page.console_errors == []
