@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from lstm_viz.training.zoo import load_shipped
 
-from .conftest import DEFAULT_TIMEOUT_MS, assert_no_exception, wait_for_app
+from .conftest import DEFAULT_TIMEOUT_MS, assert_no_exception, wait_for_app, wait_step_text
 
 TIMEOUT_MS = 30_000            # the machine may be shared: generous, but every wait is bounded
 HEADING = re.compile(r"Step (\d+) of (\d+)")
@@ -285,15 +285,14 @@ def test_tabs_playing_at_once_each_reach_the_end(sessions):
             for k, task in enumerate(("brackets", "brackets", "remember", "adding"))]
     lasts = []
     for s in tabs:
-        text = s.page.frame_locator(STEPPER).locator("#where").inner_text(timeout=TIMEOUT_MS)
+        text = wait_step_text(s.page, r"^Step \d+ of \d+$", TIMEOUT_MS)
         lasts.append(int(HEADING.search(text).group(2)))
     for s in tabs:
         s.button("Play").click()
     landing = sessions("landing").open("/")
     tabs.append(landing)
     lasts.append(int(HEADING.search(
-        landing.page.frame_locator(STEPPER).locator("#where").inner_text(timeout=TIMEOUT_MS)
-    ).group(2)))
+        wait_step_text(landing.page, r"^Step \d+ of \d+$", TIMEOUT_MS)).group(2)))
     deadline = time.monotonic() + 120                       # bounded: 40 steps at 10 a second
     done: dict[str, int] = {}
     while len(done) < len(tabs) and time.monotonic() < deadline:
