@@ -75,7 +75,9 @@ def live_view() -> None:
     In a browser the stepper component (ui.stepper) draws it and steps and plays with no server
     round trip; it tells the server the step (debounced), which reruns only this fragment. Until
     the component is mounted (and under AppTest, always) the server draws it (ui.steps), and the
-    player at its end asks for the next step while playing.
+    player at its end asks for the next step while playing. With the zoom toggle on, a step
+    that leaves the heatmaps' zoom window (drawn outside this fragment), or moves the
+    stepper's window, reruns the whole page so the zoom window follows it.
     """
     if needs_full_run():        # play ended, or a change outside arrived with a play request
         st.rerun()

