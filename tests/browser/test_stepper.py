@@ -386,4 +386,21 @@ def test_the_zoom_window_follows_the_step_taken_in_the_stepper(page, server, tmp
     page.keyboard.press("Home")
     expect(page.get_by_text("Window 0–500 around the current step.")
            ).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for_app(page)
+
+    # Play past the stepper's window (it asks for the next at step ~200: a whole-page rerun
+    # then): play goes on through it, and the zoom window follows on pause.
+    stepper_frame(page).locator("#speed").select_option("60")
+    stepper_button(page, "Play").click()
+    now = wait_for_step(page, 320, timeout_s=20)
+    assert now >= 320, f"played to {now} only"
+    assert probe(page)["playing"], "play stopped at the stepper's window edge"
+    stepper_button(page, "Pause").click()
+    stopped = step_heading(page)[0]
+    expect(page).to_have_url(re.compile(rf"[?&]step={stopped}(&|$)"))
+    wait_for_app(page)
+    assert step_heading(page)[0] == stopped, "the whole-page rerun moved the step"
+    m = re.search(r"Window (\d+)–(\d+) around", page.get_by_text(
+        re.compile(r"^Window \d+–\d+ around")).inner_text())
+    assert m and int(m.group(1)) <= stopped <= int(m.group(2)) and int(m.group(2)) > 500, m
     assert_no_exception(page)
