@@ -24,7 +24,7 @@ from lstm_viz.ui.prediction_view import show_prediction
 from lstm_viz.ui.presets_view import presets_view
 from lstm_viz.ui.safe_text import plain
 from lstm_viz.ui.state import needs_full_run, set_value
-from lstm_viz.ui.stepper import numbers_at, stepper, stepper_ready
+from lstm_viz.ui.stepper import needs_window, numbers_at, stepper, stepper_ready, window_moves
 from lstm_viz.ui.steps import controls, go_to, on_player_request, server_view
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.workbench import sequence_key
@@ -32,6 +32,7 @@ from lstm_viz.workbench import sequence_key
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
+ZOOM_HALF = 500               # the zoom window: the step ± this many steps
 
 loaded = page("Step through")
 ss = st.session_state
@@ -74,9 +75,15 @@ def live_view() -> None:
     In a browser the stepper component (ui.stepper) draws it and steps and plays with no server
     round trip; it tells the server the step (debounced), which reruns only this fragment. Until
     the component is mounted (and under AppTest, always) the server draws it (ui.steps), and the
-    player at its end asks for the next step while playing.
+    player at its end asks for the next step while playing. With the zoom toggle on, a step
+    that leaves the heatmaps' zoom window (drawn outside this fragment), or moves the
+    stepper's window, reruns the whole page so the zoom window follows it.
     """
     if needs_full_run():        # play ended, or a change outside arrived with a play request
+        st.rerun()
+    zoom = ss.get("_zoom_window")       # the heatmaps' zoom window, drawn outside: follow the step
+    if zoom and not ss.get("_full_run") and (needs_window(int(ss["step"]), zoom, last)
+                                            or window_moves(loaded)):
         st.rerun()
     step, unit = int(ss["step"]), int(ss["unit"])
     layer, direction = int(ss["layer"]), int(ss["direction"])
@@ -94,7 +101,19 @@ def live_view() -> None:
                partial(on_player_request, last))
 
 
-live_view()
+def zoom_window() -> tuple[int, int] | None:
+    """The heatmaps' window at full resolution around the step (the zoom toggle on), or None."""
+    if seq.length <= LONG_SEQUENCE or not ss.get("zoom"):
+        return None
+    step = int(ss["step"])
+    return max(0, step - ZOOM_HALF), min(last, step + ZOOM_HALF)
+
+
+ss["_zoom_window"], ss["_full_run"] = zoom_window(), True     # a fragment rerun sees False
+try:
+    live_view()
+finally:
+    ss["_full_run"] = False
 badge = st.empty()          # the torch badge, under the diagram: filled at the very end
 
 # -- the whole sequence: heatmaps, units x time, cursor at the step ---------------------------
@@ -106,13 +125,10 @@ per_unit = st.toggle(
     disabled="c" not in quantities,
     help="On by default when one unit's c spans 3x the range of the median unit's: its row "
          "would wash the others out to white. Hover shows the true values.")
-window = None
-if seq.length > LONG_SEQUENCE:
-    if st.toggle("Zoom into a window at full resolution", key="zoom"):
-        step = int(ss["step"])
-        half = 500
-        window = (max(0, step - half), min(last, step + half))
-        st.caption(f"Window {window[0]}–{window[1]} around the current step.")
+window = ss["_zoom_window"]         # the toggle's value is in the session from the run's start
+if seq.length > LONG_SEQUENCE and st.toggle("Zoom into a window at full resolution",
+                                            key="zoom") and window:
+    st.caption(f"Window {window[0]}–{window[1]} around the current step.")
 
 
 def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> tuple[str, str]:

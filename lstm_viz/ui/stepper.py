@@ -35,6 +35,7 @@ from .state import set_value
 HERE = Path(__file__).resolve().parent / "stepper_component"
 KEY = "stepper"
 READY = "_stepper_ready"       # the component said it is mounted: it draws the live view
+SENT = "_stepper_sent"         # the key of the payload last sent: a rerun sends only the key
 HALF = 150                     # steps each side of the step in one window
 MARGIN = 50                    # play this close to an inner edge of the window asks for the next
 CONTEXT = 12                   # characters shown each side of the current one
@@ -180,12 +181,25 @@ def on_stepper(last: int) -> None:
     value = ss.get(KEY) or {}
     if value.get("ready"):
         ss[READY] = True
+    if value.get("need"):        # the component lacks the payload of this key: send it again
+        ss.pop(SENT, None)
     ss["_stepper_ahead"] = bool(value.get("playing"))      # the next window lies ahead
     step = value.get("step")
     if isinstance(step, int) and step != int(ss["step"]):
         set_value("step", max(0, min(step, last)))
     if ss["playing"]:            # the browser plays from now on
         ss["playing"] = False
+
+
+def window_moves(loaded: Loaded) -> bool:
+    """True when drawing the stepper at the session's step would send a new window of steps."""
+    ss = st.session_state
+    cached = ss.get("_stepper_data")
+    if not stepper_ready() or cached is None:
+        return False
+    last = loaded.sequence.length - 1
+    step = min(max(0, int(ss["step"])), last)
+    return needs_window(step, cached[1], last, bool(ss.get("_stepper_ahead")))
 
 
 def stepper_ready() -> bool:
@@ -196,11 +210,20 @@ def stepper_ready() -> bool:
 def stepper(loaded: Loaded, unit: int, layer: int, direction: int, *, projector: bool,
             width: int) -> None:
     """Draw the component: hidden and without its payload until it has said it is mounted (so
-    a run that no browser shows, AppTest's, never builds the frames); then with it, shown."""
+    a run that no browser shows, AppTest's, never builds the frames); then with it, shown.
+
+    The payload (~300 kB for a window of 301 steps) is sent once per key: a rerun with the same
+    key sends the key alone, and the component draws from the payload it keeps. A component
+    that lacks it (mounted again, or a run that never reached the browser) asks for it with
+    ``{"need": key}`` (``on_stepper``), and the next run sends it again."""
     ss = st.session_state
     last = loaded.sequence.length - 1
     data, key = (_data(loaded, unit, layer, direction, projector, width) if stepper_ready()
                  else ("", ""))
+    if key and ss.get(SENT) == key:
+        data = ""
+    elif key:
+        ss[SENT] = key
     _component()(data=data, data_key=key, step=int(ss["step"]), show=stepper_ready(),
                  autoplay=bool(ss["playing"]), speed=int(ss["speed"]), speeds=list(SPEEDS),
                  key=KEY, default=None, on_change=partial(on_stepper, last))

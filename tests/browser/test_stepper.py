@@ -298,3 +298,109 @@ def test_heatmap_cursor_follows_the_step_line_and_character_box(page, server):
     cursor_at(page, frame, 0)
     wait_for_app(page)
     cursor_at(page, frame, 0)                            # the URL's step, when it lands, agrees
+
+
+# --------------------------------------------------------------------------- a long sequence
+
+LONG = 2_400            # steps: over app.py's LONG_SEQUENCE (2,000), so the zoom toggle shows
+SETTLED_KB = 30         # websocket bytes the page may receive per settled step
+
+
+def load_long(page, server, tmp_path) -> int:
+    """Open the page and load a CSV of LONG steps × 2 features; return the last step."""
+    csv = tmp_path / "long_walk.csv"
+    t = range(LONG)
+    csv.write_text("a,b\n" + "".join(f"{(i % 37) / 37:.4f},{(i % 11) / 11:.4f}\n" for i in t))
+    open_page(page, server + "/?step=0")
+    sidebar(page).get_by_text("my file", exact=True).click()
+    wait_for_app(page)
+    page.set_input_files('[data-testid="stSidebar"] input[type=file]', str(csv))
+    expect(sidebar(page)).to_contain_text(f"{LONG:,} steps × 2 features", timeout=60_000)
+    expect_step(page, 0, LONG - 1, timeout=60_000)
+    wait_for_app(page)
+    return LONG - 1
+
+
+def received_bytes(page) -> list[int]:
+    """A one-item list summing the websocket payloads the page receives (register before
+    opening the page: only websockets opened from now are counted)."""
+    got = [0]
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda p: got.__setitem__(0, got[0] + len(p))))
+    return got
+
+
+def test_a_settled_step_sends_only_a_few_kb_and_a_remount_asks_for_the_payload(
+        page, server, tmp_path):
+    """The window of per-step strings (~300 kB) goes to the component once per window: a step
+    that settles, a pause, reruns the live view and sends the window's key alone."""
+    got = received_bytes(page)
+    last = load_long(page, server, tmp_path)
+    page.wait_for_timeout(500)
+    page.locator("h1").click()
+    clicks = 3
+    got[0] = 0
+    for k in range(1, clicks + 1):
+        page.keyboard.press("ArrowRight")
+        expect_step(page, k, last)
+        expect(page).to_have_url(re.compile(rf"[?&]step={k}(&|$)"))   # the server heard it
+        wait_for_app(page)
+    per_step = got[0] / 1024 / clicks
+    assert 0 < per_step < SETTLED_KB, f"{per_step:.1f} kB a settled step"
+
+    stepper_button(page, "Play").click()                 # play, then pause: heard on pause
+    wait_for_step(page, clicks + 3)
+    got[0] = 0
+    stepper_button(page, "Pause").click()
+    stopped = step_heading(page)[0]
+    expect(page).to_have_url(re.compile(rf"[?&]step={stopped}(&|$)"))
+    wait_for_app(page)
+    assert got[0] / 1024 < SETTLED_KB, f"{got[0] / 1024:.1f} kB for a pause"
+
+    # The component's frame mounted again (same session): it lacks the payload and asks for it.
+    stepper_frame(page).evaluate("() => location.reload()")
+    page.wait_for_timeout(300)
+    expect_step(page, stopped, last)
+    expect(page.frame_locator(STEPPER).locator("#diagram svg")).to_have_count(1)
+    assert 1 <= probe(page)["asked"] <= 2               # asked, and not again and again
+    stepper_button(page, "Next").click()
+    expect_step(page, stopped + 1, last)
+    assert_no_exception(page)
+
+
+def test_the_zoom_window_follows_the_step_taken_in_the_stepper(page, server, tmp_path):
+    last = load_long(page, server, tmp_path)
+    page.get_by_text("Zoom into a window at full resolution").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Window 0–500 around the current step.")).to_be_visible()
+    page.locator("h1").click()
+    page.keyboard.press("ArrowRight")                  # inside the window: it stays
+    expect(page).to_have_url(re.compile(r"[?&]step=1(&|$)"))
+    wait_for_app(page)
+    expect(page.get_by_text("Window 0–500 around the current step.")).to_be_visible()
+    page.keyboard.press("End")                          # far outside: the window follows
+    expect_step(page, last, last)
+    expect(page.get_by_text(f"Window {last - 500}–{last} around the current step.")
+           ).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    page.keyboard.press("Home")
+    expect(page.get_by_text("Window 0–500 around the current step.")
+           ).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for_app(page)
+
+    # Play past the stepper's window (it asks for the next at step ~200: a whole-page rerun
+    # then): play goes on through it, and the zoom window follows on pause.
+    stepper_frame(page).locator("#speed").select_option("60")
+    stepper_button(page, "Play").click()
+    now = wait_for_step(page, 320, timeout_s=20)
+    assert now >= 320, f"played to {now} only"
+    assert probe(page)["playing"], "play stopped at the stepper's window edge"
+    stepper_button(page, "Pause").click()
+    stopped = step_heading(page)[0]
+    expect(page).to_have_url(re.compile(rf"[?&]step={stopped}(&|$)"))
+    wait_for_app(page)
+    assert step_heading(page)[0] == stopped, "the whole-page rerun moved the step"
+    m = re.search(r"Window (\d+)–(\d+) around", page.get_by_text(
+        re.compile(r"^Window \d+–\d+ around")).inner_text())
+    assert m and int(m.group(1)) <= stopped <= int(m.group(2)) and int(m.group(2)) > 500, m
+    assert_no_exception(page)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
+
+from conftest import no_exception, open_page
 
 from lstm_viz.ui.stepper import MARGIN, context_html, needs_window, window_around
 
@@ -32,3 +35,29 @@ def test_windows_hold_the_step_and_follow_play_ahead():
     assert not needs_window(1000, ahead, 5000, ahead=True)
     assert not needs_window(4999, window_around(4999, 4999), 4999)
     assert needs_window(3, None, 10)
+
+
+def _stepper_args(at) -> dict:
+    [el] = [e for e in at.get("component_instance")
+            if e.proto.component_name.endswith("lstm_viz_stepper")]
+    return json.loads(el.proto.json_args)
+
+
+def test_the_window_payload_is_sent_once_then_its_key_alone():
+    """A rerun with the same window (a settled step, a pause) sends the key, not ~300 kB."""
+    at = open_page(query={"step": "3"})
+    assert _stepper_args(at)["data"] == ""              # not mounted: no payload at all
+    at.session_state["_stepper_ready"] = True           # the component said it is mounted
+    at.run()
+    no_exception(at)
+    first = _stepper_args(at)
+    assert first["data_key"] and json.loads(first["data"])["lo"] == 0
+    at.run()
+    no_exception(at)
+    again = _stepper_args(at)
+    assert again["data_key"] == first["data_key"] and again["data"] == ""
+    assert len(at.session_state["_stepper_sent"]) > 0
+    del at.session_state["_stepper_sent"]               # what {"need": key} does (on_stepper)
+    at.run()
+    no_exception(at)
+    assert _stepper_args(at)["data"] == first["data"]
