@@ -145,7 +145,7 @@ def payload(loaded: Loaded, unit: int, layer: int, direction: int, window: tuple
     out = {"lo": lo, "hi": hi, "last": seq.length - 1, "margin": MARGIN, "unit": unit,
            "frames": frames, "values": [f"Unit {unit} right now: {u.text()}" for u in numbers],
            "strip": strip, "labels": None, "labels_lo": 0, "inputs": None,
-           "radius": CONTEXT}
+           "radius": CONTEXT, "projector": bool(projector)}
     if chars:
         c_lo = max(0, lo - CONTEXT)
         out["labels"] = list(chars[c_lo:hi + CONTEXT + 1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import assert_no_exception, wait_for_app
+from .conftest import assert_no_exception, stepper_shown, wait_for_app, wait_step_text
 
 TIMEOUT_MS = 60_000
 URL = "/?task=brackets&variant=vanilla&step=5"
@@ -57,6 +57,21 @@ _TICKS_JS = """() => {
 }"""
 
 
+# In the stepper component's frame: the step heading and the diagram's largest text, as drawn.
+_STEPPER_JS = """() => {
+  const size = (el) => el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  const svg = document.querySelector('#diagram svg');
+  let diagram = null;
+  if (svg) {
+    const texts = Array.from(svg.querySelectorAll('text')).filter(
+      t => t.textContent.trim().length > 0);
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    diagram = Math.max(...texts.map(t => size(t) * scale));
+  }
+  return {h4: size(document.getElementById('where')), diagram};
+}"""
+
+
 def heatmap_ticks(page) -> dict:
     """The ticks of the heatmaps, once the component has drawn them."""
     for _ in range(120):
@@ -72,10 +87,14 @@ def open_stepper(page, url: str) -> dict:
     page.goto(url)
     wait_for_app(page, timeout_ms=TIMEOUT_MS)
     assert_no_exception(page)
-    expect(page.locator("h4").filter(has_text="Step 5 of")).to_have_count(1, timeout=TIMEOUT_MS)
+    wait_step_text(page, r"^Step 5 of", TIMEOUT_MS)
     ticks = heatmap_ticks(page)
     page.wait_for_timeout(500)             # the sidebar's collapse transition
-    return {**page.evaluate(_MEASURE_JS), **ticks}
+    shown = {**page.evaluate(_MEASURE_JS), **ticks}
+    frame = stepper_shown(page)            # the browser stepper draws the step and diagram
+    assert frame is not None, "the browser stepper was not shown"
+    shown.update(frame.evaluate(_STEPPER_JS))
+    return shown
 
 
 def overlapping(boxes: list[list[float]]) -> list[tuple[int, int]]:
