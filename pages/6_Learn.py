@@ -12,9 +12,8 @@ import streamlit as st
 
 from lstm_viz.core import variant as variant_row
 from lstm_viz.plots.lessons import gradient_survival_figure, length_figure
-from lstm_viz.teaching import lessons
+from lstm_viz.teaching import explain, lessons
 from lstm_viz.teaching.equations import PARAMETER_MEANING, equations, equations_with_numbers
-from lstm_viz.teaching.explain import in_direction
 from lstm_viz.teaching.learn import TorchUsage, intro, meaning, pre_activation_line, with_math
 from lstm_viz.teaching.lessons import GRADIENT_STEPS, LENGTH_FACTORS, shipped_key
 from lstm_viz.teaching.step import unit_step
@@ -111,7 +110,7 @@ def equations_section() -> None:
                     if eq.changed:
                         title += " &nbsp; :orange-badge[changed vs vanilla]"
                     st.markdown(title)
-                    st.latex(in_direction(eq.latex, direction))        # h_{t+1} backward
+                    st.latex(explain.in_direction(eq.latex, direction))        # h_{t+1} backward
                     if eq.changed and eq.note:
                         st.markdown(f":orange[**What changes:**] {with_math(eq.note)}")
                     said = meaning(eq.key, row)

@@ -284,3 +284,24 @@ async def wait_step_text_async(page, want: str, timeout_s: float) -> str:
             raise TimeoutError(f"the step heading did not read {want!r} within {timeout_s:.0f} s"
                                f" (saw {seen!r})")
         await asyncio.sleep(0.05)
+
+
+async def sample_rss(server: Server, peak: list[float], stop: asyncio.Event) -> None:
+    """Keep ``peak[0]`` at the server's largest RSS (MB) until ``stop`` is set."""
+    while not stop.is_set():                          # ends when the run ends
+        peak[0] = max(peak[0], server.rss)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.25)
+        except TimeoutError:
+            pass
+
+
+async def one_probe(browser, base: str, timeout_s: float) -> None:
+    """Open the app in a fresh context and close it (a warm-up, or to let the server reap)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = await context.new_page()
+        await page.goto(base + "/", timeout=timeout_s * 1000)
+        await wait_for_app_async(page, timeout_s)
+    finally:
+        await context.close()

@@ -57,6 +57,8 @@ from lstm_viz.bench.harness import (
     Server,
     cpu_s,
     launch_chromium,
+    one_probe,
+    sample_rss,
     stepper_frame_async,
     wait_for_app_async,
     wait_step_text_async,
@@ -276,26 +278,6 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
 
 
 # --------------------------------------------------------------------------- the run
-
-
-async def sample_rss(server: Server, peak: list[float], stop: asyncio.Event) -> None:
-    while not stop.is_set():                          # ends when the run ends
-        peak[0] = max(peak[0], server.rss)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=0.25)
-        except TimeoutError:
-            pass
-
-
-async def one_probe(browser, base: str, timeout_s: float) -> None:
-    """Open the app in a fresh context and close it (a warm-up, or to let the server reap)."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page = await context.new_page()
-        await page.goto(base + "/", timeout=timeout_s * 1000)
-        await wait_for_app_async(page, timeout_s)
-    finally:
-        await context.close()
 
 
 async def one_round(args, rnd: int, browser, server: Server, folder: Path, stats: Stats,
