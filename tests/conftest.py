@@ -58,3 +58,20 @@ def click(at: AppTest, label: str) -> AppTest:
     at.run()
     no_exception(at)
     return at
+
+
+def model_reading_typed_text(filename: str, data: bytes, text: str) -> AppTest:
+    """What a user does to run their own model on their own text: upload the file on Your
+    model, inspect it, open the stepper and type ``text`` as the sequence. Returns the stepper's
+    AppTest after that run (which raised nothing)."""
+    at = open_page("pages/4_Your_model.py")
+    at.file_uploader(key="w_ym_upload").set_value((filename, data, "application/octet-stream"))
+    at.run()
+    no_exception(at)
+    click(at, "Inspect this model")
+    at.switch_page("app.py")
+    at.run()
+    at.radio(key="w_seq_source").set_value("upload").run()
+    at.text_area(key="w_typed").set_value(text).run()
+    no_exception(at)
+    return at

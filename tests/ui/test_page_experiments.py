@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import click, no_exception, open_page
+from conftest import click, model_reading_typed_text, no_exception, open_page
 
 from lstm_viz.analysis import attribute
 from lstm_viz.analysis.experiments import counterfactual, edited
@@ -405,16 +405,7 @@ def test_counterfactual_edit_of_a_token_id_through_an_uploaded_embedding():
     net = _Tagger(len(words), 2)
     buf = io.BytesIO()
     torch.save({"itos": words, "state_dict": net.state_dict()}, buf)
-    at = open_page("pages/4_Your_model.py")
-    at.file_uploader(key="w_ym_upload").set_value(("tagger.pt", buf.getvalue(),
-                                                   "application/octet-stream")).run()
-    no_exception(at)
-    click(at, "Inspect this model")
-    at.switch_page("app.py")
-    at.run()
-    at.radio(key="w_seq_source").set_value("upload").run()
-    at.text_area(key="w_typed").set_value("the cat sat the cat").run()
-    no_exception(at)
+    at = model_reading_typed_text("tagger.pt", buf.getvalue(), "the cat sat the cat")
     at.switch_page(PAGE)
     at.run()
     no_exception(at)

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 import torch
-from conftest import app_test, click, no_exception, open_page
+from conftest import app_test, click, model_reading_typed_text, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
@@ -221,13 +221,7 @@ def test_typed_text_runs_through_the_char_rnns_vocabulary_and_shows_its_predicti
     torch.manual_seed(1)
     net = CharRNN(len(vocab), 8, len(vocab))
     data = torch_bytes({"tokens": vocab, "state_dict": net.state_dict()})
-    at = upload(open_page(PAGE), "char_rnn.net", data)
-    click(at, "Inspect this model")
-    at.switch_page("app.py")
-    at.run()
-    at.radio(key="w_seq_source").set_value("upload").run()
-    at.text_area(key="w_typed").set_value("abc cab").run()
-    no_exception(at)
+    at = model_reading_typed_text("char_rnn.net", data, "abc cab")
     seq = at.session_state["uploaded_sequence"]
     np.testing.assert_array_equal(seq.meta["token_ids"], [0, 1, 2, 3, 2, 0, 1])
     shown = texts(at.markdown)
@@ -255,15 +249,9 @@ def test_a_word_tagger_with_an_embedding_reads_typed_words_and_shows_its_tags():
     net = Tagger(len(words), 3)
     data = torch_bytes({"stoi": {w: k for k, w in enumerate(words)}, "tags": tags,
                         "model_state_dict": net.state_dict()})
-    at = upload(open_page(PAGE), "tagger.pt", data)
-    click(at, "Inspect this model")
+    at = model_reading_typed_text("tagger.pt", data, "the cat sat on the dog")
     model = at.session_state["custom_model"]
     assert model.embedding is not None and model.head is not None
-    at.switch_page("app.py")
-    at.run()
-    at.radio(key="w_seq_source").set_value("upload").run()
-    at.text_area(key="w_typed").set_value("the cat sat on the dog").run()
-    no_exception(at)
     seq = at.session_state["uploaded_sequence"]
     np.testing.assert_array_equal(seq.meta["token_ids"], [1, 2, 3, 4, 1, 0])   # dog -> <unk>
     from lstm_viz.workbench import Loaded, run
@@ -282,13 +270,7 @@ def test_experiments_read_an_uploaded_taggers_embedded_inputs():
     words = ["<unk>", "the", "cat", "sat"]
     torch.manual_seed(5)
     data = torch_bytes({"itos": words, "state_dict": Tagger(len(words), 2).state_dict()})
-    at = upload(open_page(PAGE), "tagger.pt", data)
-    click(at, "Inspect this model")
-    at.switch_page("app.py")
-    at.run()
-    at.radio(key="w_seq_source").set_value("upload").run()
-    at.text_area(key="w_typed").set_value("the cat sat the cat").run()
-    no_exception(at)
+    at = model_reading_typed_text("tagger.pt", data, "the cat sat the cat")
     at.switch_page("pages/7_Experiments.py")
     at.run()
     no_exception(at)
