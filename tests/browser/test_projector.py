@@ -17,7 +17,8 @@ TIMEOUT_MS = 60_000
 URL = "/?task=brackets&variant=vanilla&step=5"
 FACTOR = 1.5
 
-# Each measure: the computed font size (px) of the first visible element that matches, as drawn.
+# Each measure: the computed font size (px) of the first visible element that matches, as drawn
+# (the step heading and the diagram are measured in the stepper's frame: _STEPPER_JS).
 _MEASURE_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const size = (el) => el ? parseFloat(getComputedStyle(el).fontSize) : null;
@@ -25,21 +26,10 @@ _MEASURE_JS = """() => {
   const first = (sel) => Array.from(main.querySelectorAll(sel)).find(visible) || null;
   const body = Array.from(main.querySelectorAll('[data-testid="stMarkdownContainer"] p'))
     .find(p => visible(p) && p.innerText.trim().length > 20);
-  const h4 = Array.from(main.querySelectorAll('h4')).find(h => /^Step \\d+ of/.test(h.innerText));
-  const svg = Array.from(main.querySelectorAll('svg[role="img"]'))
-    .find(s => (s.getAttribute('aria-label') || '').startsWith('cell diagram'));
-  let diagram = null;
-  if (svg) {
-    const texts = Array.from(svg.querySelectorAll('text')).filter(
-      t => t.textContent.trim().length > 0);
-    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-    diagram = Math.max(...texts.map(t => size(t) * scale));
-  }
   const side = document.querySelector('[data-testid="stSidebar"]');
   const sideBox = side ? side.getBoundingClientRect() : null;
-  return {body: size(body), h1: size(first('h1')), h4: size(h4),
+  return {body: size(body), h1: size(first('h1')),
           label: size(first('[data-testid="stWidgetLabel"] p')),
-          diagram,
           sidebar: side ? {expanded: side.getAttribute('aria-expanded'),
                            right: sideBox.right, width: sideBox.width} : null};
 }"""
