@@ -44,7 +44,7 @@ from lstm_viz.files.keras_config import (
 from lstm_viz.files.model_config import (
     MAX_HIDDEN,
     MAX_LAYERS,
-    MAX_PARAMS,
+    check_param_count,
     check_weights,
 )
 
@@ -251,12 +251,7 @@ def _recurrent(label: str, layer: _Layer, input_size: int | None,
         input_size = int(weights[0][1].shape[0]) if len(weights[0][1].shape) == 2 else 0
     blocks = _BLOCKS[cls]
     params = ndir * blocks * units * (input_size + units + 2)
-    if params > MAX_PARAMS:
-        raise InputError(
-            f"{label}: {layer.label} ({input_size:,} inputs, {units:,} units) has {params:,} "
-            f"parameters, more than the {MAX_PARAMS:,} allowed (each step must stay quick to "
-            "compute): upload a smaller model."
-        )
+    check_param_count(params, f"{label}: {layer.label} ({input_size:,} inputs, {units:,} units)")
     state: dict[str, np.ndarray] = {}
     half = len(weights) // ndir
     for d in range(ndir):

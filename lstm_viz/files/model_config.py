@@ -64,6 +64,19 @@ def check_weights(values: np.ndarray, shown: str) -> None:
         f"{bad.value:.3g}): a trained LSTM's weights are far smaller, so the training likely "
         "diverged; upload an earlier checkpoint."
     )
+
+
+def check_param_count(params: int, what: str) -> None:
+    """Refuse a recurrent layer (or stack) of more than MAX_PARAMS parameters, in one sentence
+    naming it (``what``: e.g. "This LSTM (8 inputs, 64 units, 2 layers)"). Every model reader
+    calls this one."""
+    if params > MAX_PARAMS:
+        raise InputError(
+            f"{what} has {params:,} parameters, more than the {MAX_PARAMS:,} allowed (each step "
+            "must stay quick to compute): upload a smaller model."
+        )
+
+
 # All stored tensors/arrays of a file after decompression (zip bombs); 320 MB.
 MAX_UNPACKED_BYTES = 16 * MAX_UPLOAD_BYTES
 
@@ -273,13 +286,8 @@ def infer_config(state: Mapping[str, Any], variant: str | None = None) -> dict[s
     expected = param_shapes(Config(int(input_size), int(hidden_size), int(num_layers), bool(bias),
                                    bool(bidirectional), int(proj_size), variant))
     params = sum(int(np.prod(shape, dtype=np.int64)) for shape in expected.values())
-    if params > MAX_PARAMS:
-        raise InputError(
-            f"This {family.upper()} ({input_size:,} inputs, {hidden_size:,} units, {num_layers} "
-            f"layer{'s' if num_layers != 1 else ''}) has {params:,} parameters, more than the "
-            f"{MAX_PARAMS:,} allowed (each step must stay quick to compute): upload a smaller "
-            "model."
-        )
+    check_param_count(params, f"This {family.upper()} ({input_size:,} inputs, {hidden_size:,} "
+                              f"units, {num_layers} layer{'s' if num_layers != 1 else ''})")
     for key, shape in expected.items():
         if key not in state:
             why = complete

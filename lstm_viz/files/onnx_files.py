@@ -28,7 +28,7 @@ from lstm_viz.files.model_config import (
     MAX_FILE_ELEMENTS,
     MAX_HIDDEN,
     MAX_LAYERS,
-    MAX_PARAMS,
+    check_param_count,
     check_weights,
 )
 
@@ -243,12 +243,7 @@ def _recurrent(g: _Graph, node: Any, index: int) -> tuple[RecurrentModule, int, 
         )
     inputs = w_shape[2]
     params = ndir * blocks * hidden * (inputs + hidden + 2)
-    if params > MAX_PARAMS:
-        raise InputError(
-            f"{label}: the {what} ({inputs:,} inputs, {hidden:,} units) has {params:,} "
-            f"parameters, more than the {MAX_PARAMS:,} allowed (each step must stay quick to "
-            "compute): upload a smaller model."
-        )
+    check_param_count(params, f"{label}: the {what} ({inputs:,} inputs, {hidden:,} units)")
     if ins[3] and 3 in shapes and shapes[3] != (ndir, 2 * blocks * hidden):
         raise InputError(
             f"{label}: the {what} has B {shapes[3]}, but expects ({ndir}, "

@@ -29,7 +29,7 @@ from lstm_viz.files.common import (
     to_float32,
 )
 from lstm_viz.files.sequence import Sequence
-from lstm_viz.files.tables import pick_columns, window_bounds, window_note
+from lstm_viz.files.tables import finish_meta, pick_columns, window_bounds, window_note
 
 
 def load_sequence(filename: str, data: bytes, *, vocab: tuple[str, ...] | None = None) -> Sequence:
@@ -155,12 +155,7 @@ def load_npy(
             f"'{name}' has a value ({values[bad.index]:.10g}) at arr{list(bad.index)}{bad.more} "
             f"over the {VALUE_LIMIT}: {SCALE_HINT} before saving."
         )
-    meta["columns"] = tuple(names)
-    meta["window"] = (w0, w1, total)
-    note = window_note(w0, w1, total)
-    if note:
-        notes.append(note)
-    meta["notes"] = notes
+    finish_meta(meta, notes, names, w0, w1, total)
     return Sequence(values=v32, name=name, feature_names=tuple(names[k] for k in chosen),
                     meta=meta)
 

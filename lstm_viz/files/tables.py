@@ -168,6 +168,18 @@ def window_note(start: int, stop: int, total: int) -> str | None:
     return f"Steps {start:,}–{stop - 1:,} of {total:,}{more}."
 
 
+def finish_meta(meta: dict[str, Any], notes: list[str], columns: Seq[str], start: int,
+                stop: int, total: int) -> None:
+    """The last entries of a read's ``meta``: the ``columns`` offered, the ``window`` read and
+    the ``notes`` (with the window's sentence when not the whole sequence). Every reader ends so."""
+    meta["columns"] = tuple(columns)
+    meta["window"] = (start, stop, total)
+    note = window_note(start, stop, total)
+    if note:
+        notes.append(note)
+    meta["notes"] = notes
+
+
 def pick_columns(available: Seq[str], columns: Seq[str | int] | None) -> list[int]:
     """Indices into ``available`` of the wanted ``columns`` (names or indices), in that order."""
     if columns is None:
@@ -361,12 +373,7 @@ def load_table(
                      "(the step labels), not a feature.")
     if dropped:
         meta["dropped_columns"] = tuple(dropped)
-    meta["columns"] = tuple(available)
-    meta["window"] = (w_start, w_stop, total)
-    note = window_note(w_start, w_stop, total)
-    if note:
-        notes.append(note)
-    meta["notes"] = notes
+    finish_meta(meta, notes, available, w_start, w_stop, total)
     return Sequence(
         values=to_float32(values),
         name=name,

@@ -270,7 +270,19 @@ def test_hidden_over_the_limit() -> None:
 
 def test_parameters_over_the_limit() -> None:
     msg = one_sentence(infer_config, lstm_shapes(1024, 1024, layers=3))
-    assert "parameters" in msg and f"{MAX_PARAMS:,}" in msg
+    assert msg == (
+        "This LSTM (1,024 inputs, 1,024 units, 3 layers) has 25,190,400 parameters, more than "
+        "the 20,000,000 allowed (each step must stay quick to compute): upload a smaller model."
+    )
+
+
+def test_check_param_count_admits_the_limit_and_refuses_one_more() -> None:
+    model_config.check_param_count(MAX_PARAMS, "This GRU")
+    msg = one_sentence(model_config.check_param_count, MAX_PARAMS + 1, "This GRU")
+    assert msg == (
+        "This GRU has 20,000,001 parameters, more than the 20,000,000 allowed (each step must "
+        "stay quick to compute): upload a smaller model."
+    )
 
 
 def test_layers_over_the_limit_are_refused_before_anything_else() -> None:

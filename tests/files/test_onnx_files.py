@@ -6,6 +6,7 @@ float32: 1e-5 × max(1, max abs))."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from onnx import helper, numpy_helper
 
 from lstm_viz.core import Recurrent
 from lstm_viz.errors import InputError
+from lstm_viz.files import model_config
 from lstm_viz.files.contents import FileContents, RecurrentModule
 from lstm_viz.files.model_config import infer_config
 from lstm_viz.files.onnx_files import read_onnx
@@ -203,6 +205,22 @@ def test_wrong_kernel_shape_and_too_large_hidden_are_refused():
         read_onnx("m.onnx", model.SerializeToString())
     with pytest.raises(InputError, match="hidden_size 5,000, more than the 2,048"):
         read_onnx("m.onnx", _set(_lstm_model(), "LSTM", hidden_size=5000))
+
+
+def test_an_operator_of_too_many_parameters_is_refused_by_the_shared_check(monkeypatch):
+    """LSTM(3, 4): 4 * 4 * (3 + 4 + 2) = 144 parameters; the limit every reader shares
+    (model_config.check_param_count) lowered to 100 refuses it."""
+    data = _lstm_model().SerializeToString()
+    monkeypatch.setattr(model_config, "MAX_PARAMS", 100)
+    with pytest.raises(InputError) as e:
+        read_onnx("m.onnx", data)
+    assert re.fullmatch(
+        r"'m\.onnx': the LSTM operator '[^']+' \(3 inputs, 4 units\) has 144 parameters, more "
+        r"than the 100 allowed \(each step must stay quick to compute\): upload a smaller model\.",
+        str(e.value),
+    ), str(e.value)
+    monkeypatch.setattr(model_config, "MAX_PARAMS", 144)
+    assert read_onnx("m.onnx", data).recurrent
 
 
 def test_non_onnx_bytes_and_a_graph_without_recurrent_operator_are_refused():

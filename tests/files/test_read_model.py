@@ -416,6 +416,25 @@ def test_oversized_tensors_still_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "hidden size" in _one_sentence(e)
 
 
+def test_a_layer_of_too_many_parameters_is_refused_by_the_shared_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LSTM(3, 4): 4 * 4 * (3 + 4 + 2) = 144 parameters; the limit every reader shares
+    (model_config.check_param_count) lowered to 100 refuses the state_dict and the whole model."""
+    data = {"state": save(torch.nn.LSTM(3, 4).state_dict()),
+            "whole": save(torch.nn.Sequential(torch.nn.LSTM(3, 4)))}
+    monkeypatch.setattr(model_config, "MAX_PARAMS", 100)
+    for d in data.values():
+        with pytest.raises(InputError) as e:
+            read_model("big.pt", d)
+        assert _one_sentence(e) == (
+            "This LSTM (3 inputs, 4 units, 1 layer) has 144 parameters, more than the 100 "
+            "allowed (each step must stay quick to compute): upload a smaller model."
+        )
+    monkeypatch.setattr(model_config, "MAX_PARAMS", 144)
+    assert read_model("big.pt", data["state"])
+
+
 def test_non_finite_weights_refused() -> None:
     lstm = torch.nn.LSTM(2, 3)
     with torch.no_grad():
