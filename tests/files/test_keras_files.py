@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import zipfile
 
 os.environ["KERAS_BACKEND"] = "torch"
@@ -16,10 +15,10 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from param_limit import refused_over_the_limit  # noqa: E402
 
 from lstm_viz.core import Recurrent  # noqa: E402
 from lstm_viz.errors import InputError  # noqa: E402
-from lstm_viz.files import model_config  # noqa: E402
 from lstm_viz.files.contents import FileContents, RecurrentModule  # noqa: E402
 from lstm_viz.files.keras_files import LAMBDA_NOTE, read_keras  # noqa: E402
 from lstm_viz.files.model_config import infer_config  # noqa: E402
@@ -278,21 +277,10 @@ def test_wrong_kernel_shape_too_many_units_and_external_data_are_refused(tmp_pat
 
 
 def test_a_layer_of_too_many_parameters_is_refused_by_the_shared_check(tmp_path, monkeypatch):
-    """LSTM(4) on 3 inputs: 4 * 4 * (3 + 4 + 2) = 144 parameters; the limit every reader shares
-    (model_config.check_param_count) lowered to 100 refuses it in .keras and .h5 alike."""
     model = keras.Sequential([keras.Input((None, 3)), L.LSTM(4)])
-    files = {ext: _save(model, tmp_path, ext) for ext in (".keras", ".h5")}
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 100)
-    for ext, data in files.items():
-        with pytest.raises(InputError) as e:
-            read_keras(f"m{ext}", data)
-        assert re.fullmatch(
-            rf"'m{ext}': LSTM layer '\w+' \(3 inputs, 4 units\) has 144 parameters, more than "
-            r"the 100 allowed \(each step must stay quick to compute\): upload a smaller model\.",
-            str(e.value),
-        ), str(e.value)
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 144)
-    assert read_keras("m.keras", files[".keras"]).recurrent
+    for ext in (".keras", ".h5"):
+        refused_over_the_limit(monkeypatch, read_keras, f"m{ext}", _save(model, tmp_path, ext),
+                               rf"'m\{ext}': LSTM layer '\w+' \(3 inputs, 4 units\)")
 
 
 def test_zip_bomb_and_bad_json_are_refused():

@@ -6,7 +6,6 @@ float32: 1e-5 × max(1, max abs))."""
 from __future__ import annotations
 
 import io
-import re
 import warnings
 
 import numpy as np
@@ -15,10 +14,10 @@ import onnxruntime as ort
 import pytest
 import torch
 from onnx import helper, numpy_helper
+from param_limit import refused_over_the_limit
 
 from lstm_viz.core import Recurrent
 from lstm_viz.errors import InputError
-from lstm_viz.files import model_config
 from lstm_viz.files.contents import FileContents, RecurrentModule
 from lstm_viz.files.model_config import infer_config
 from lstm_viz.files.onnx_files import read_onnx
@@ -208,19 +207,8 @@ def test_wrong_kernel_shape_and_too_large_hidden_are_refused():
 
 
 def test_an_operator_of_too_many_parameters_is_refused_by_the_shared_check(monkeypatch):
-    """LSTM(3, 4): 4 * 4 * (3 + 4 + 2) = 144 parameters; the limit every reader shares
-    (model_config.check_param_count) lowered to 100 refuses it."""
-    data = _lstm_model().SerializeToString()
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 100)
-    with pytest.raises(InputError) as e:
-        read_onnx("m.onnx", data)
-    assert re.fullmatch(
-        r"'m\.onnx': the LSTM operator '[^']+' \(3 inputs, 4 units\) has 144 parameters, more "
-        r"than the 100 allowed \(each step must stay quick to compute\): upload a smaller model\.",
-        str(e.value),
-    ), str(e.value)
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 144)
-    assert read_onnx("m.onnx", data).recurrent
+    refused_over_the_limit(monkeypatch, read_onnx, "m.onnx", _lstm_model().SerializeToString(),
+                           r"'m\.onnx': the LSTM operator '[^']+' \(3 inputs, 4 units\)")
 
 
 def test_non_onnx_bytes_and_a_graph_without_recurrent_operator_are_refused():

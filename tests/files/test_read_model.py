@@ -8,12 +8,14 @@ SPEC §4's float32 tolerance (1e-5 × max(1, max abs of the reference)).
 from __future__ import annotations
 
 import io
+import re
 import sys
 import types
 
 import numpy as np
 import pytest
 import torch
+from param_limit import refused_over_the_limit
 from torch_saving import save, save_unimportable
 
 from lstm_viz import InputError, read_model
@@ -419,20 +421,9 @@ def test_oversized_tensors_still_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_layer_of_too_many_parameters_is_refused_by_the_shared_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """LSTM(3, 4): 4 * 4 * (3 + 4 + 2) = 144 parameters; the limit every reader shares
-    (model_config.check_param_count) lowered to 100 refuses the state_dict and the whole model."""
-    data = {"state": save(torch.nn.LSTM(3, 4).state_dict()),
-            "whole": save(torch.nn.Sequential(torch.nn.LSTM(3, 4)))}
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 100)
-    for d in data.values():
-        with pytest.raises(InputError) as e:
-            read_model("big.pt", d)
-        assert _one_sentence(e) == (
-            "This LSTM (3 inputs, 4 units, 1 layer) has 144 parameters, more than the 100 "
-            "allowed (each step must stay quick to compute): upload a smaller model."
-        )
-    monkeypatch.setattr(model_config, "MAX_PARAMS", 144)
-    assert read_model("big.pt", data["state"])
+    for obj in (torch.nn.LSTM(3, 4).state_dict(), torch.nn.Sequential(torch.nn.LSTM(3, 4))):
+        refused_over_the_limit(monkeypatch, read_model, "big.pt", save(obj),
+                               re.escape("This LSTM (3 inputs, 4 units, 1 layer)"))
 
 
 def test_non_finite_weights_refused() -> None:
