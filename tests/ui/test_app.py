@@ -692,3 +692,15 @@ def test_play_speed_sets_the_players_pace_and_keeps_playing():
     button(at, "space").click().run()                            # pause
     assert player_args(at)["playing"] is False
     assert at.session_state["speed"] == 2                        # kept for the next play
+
+
+def test_a_second_session_on_the_same_view_reuses_the_heatmaps():
+    """A class opening the same link: the heatmaps' figure is built once for the server."""
+    first = open_app(step="3")
+    key, spec = first.session_state["_heatmaps"]
+    second = open_app(step="3")
+    no_exception(second)
+    again_key, again = second.session_state["_heatmaps"]
+    assert again_key == key and again is spec          # the same object: not built again
+    other = open_app(step="4")                        # another step: its own cursor
+    assert other.session_state["_heatmaps"][1] is not spec
