@@ -27,6 +27,7 @@ from lstm_viz.ui.state import needs_full_run, set_value
 from lstm_viz.ui.stepper import needs_window, numbers_at, stepper, stepper_ready, window_moves
 from lstm_viz.ui.steps import controls, go_to, on_player_request, server_view
 from lstm_viz.ui.torch_badge import torch_badge
+from lstm_viz.ui.trace_cache import RESULTS
 from lstm_viz.workbench import sequence_key
 
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
@@ -137,13 +138,14 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
                              ss["projector"], int(ss["unit"]), per_unit,
                              hash((tuple(seq.feature_names), tuple(chars or ()))))))
     cached = ss.get("_heatmaps")
-    if cached is None or cached[0] != key:
-        fig = quantity_heatmaps(
-            loaded.quantities(layer, direction), step=int(ss["step"]),
-            input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
-            focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]),
-            per_unit=("c",) if per_unit else ())
-        ss["_heatmaps"] = cached = (key, fig.to_json())
+    if cached is None or cached[0] != key:       # and shared by the sessions on the same view
+        step = int(ss["step"])
+        ss["_heatmaps"] = cached = (key, RESULTS.get(("heatmaps", key, step), lambda: (
+            quantity_heatmaps(
+                loaded.quantities(layer, direction), step=step,
+                input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
+                focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]),
+                per_unit=("c",) if per_unit else ()).to_json())))
     return cached[1], key
 
 

@@ -16,8 +16,9 @@ This script:
    session (that imports and loads what every session uses: the baseline);
 3. runs N sessions at once in one headless Chromium (playwright's async API, one browser context
    per session, starts staggered). Each: open "/", wait for the app, pick "my file", upload its
-   own small CSV (distinct name, length and values), then click k times, waiting each time
-   for the click's result to be drawn; after each action, no ``stException`` on the page. Console
+   own small CSV (distinct name, length and values); once all N are set up (``Ready``; or at
+   once with ``--interleave``), click k times, waiting each time for the click's result to be
+   drawn; after each action, no ``stException`` on the page. Console
    errors, page errors and HTTP errors are collected. Every session stays open until all are
    done, so all N are connected together. On 2 cores, 20 Chromium pages that all load the
    frontend and plotly.js at once starve each other (and time out in the browser, not in the
@@ -40,9 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ from lstm_viz.bench.harness import (
     wait_for_app_async,
     wait_step_text_async,
 )
+from lstm_viz.bench.load_report import print_report
 
 _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'); "
              "const h = Array.from(document.querySelectorAll('h4')).map(e => e.innerText)"
@@ -76,6 +76,28 @@ _STATE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]'
 
 
 # --------------------------------------------------------------------------- one session
+
+
+@dataclass
+class Ready:
+    """The phase barrier: the timed clicks start once every session has opened the page and
+    uploaded its file (and the pages had ``settle_s`` to finish drawing), so they are timed with
+    all N sessions connected and none of them loading (``--interleave`` times them while later
+    sessions still open: mostly Chromium's own page loads on the same 2 cores)."""
+
+    n: int
+    settle_s: float = 3.0
+    arrived: set = field(default_factory=set)
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def arrive(self) -> None:
+        self.arrived.add(asyncio.current_task())
+        if len(self.arrived) >= self.n and not self.event.is_set():
+            asyncio.get_running_loop().call_later(self.settle_s, self.event.set)
+
+    async def arrive_and_wait(self, timeout_s: float) -> None:
+        self.arrive()
+        await asyncio.wait_for(self.event.wait(), timeout_s)
 
 
 @dataclass
@@ -112,7 +134,7 @@ def write_csv(folder: Path, k: int) -> tuple[Path, int]:
 async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks: int,
                       stats: Stats, all_done: asyncio.Event, action_timeout_s: float,
                       gate: asyncio.Semaphore, shared_context=None, path: str = "/",
-                      click: Click = CLICKS["next"]) -> None:
+                      click: Click = CLICKS["next"], ready: Ready | None = None) -> None:
     """One session's actions; each action holds ``gate`` (a bound on actions in flight).
 
     A new browser context per session, or a new page (tab) of ``shared_context``: each tab is
@@ -201,6 +223,8 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
             stats.upload_ms.append((time.perf_counter() - t0) * 1e3)
             stats.served += 1
 
+        if ready is not None:          # every session set up before any timed click
+            await ready.arrive_and_wait(action_timeout_s * 4)
         # the live view: the stepper component once mounted (a real browser), else the server's
         shown_frame = await stepper_frame_async(page, 5.0)
         frame = page.frame_locator(STEPPER) if shown_frame is not None else None
@@ -268,6 +292,8 @@ async def run_session(k: int, browser, base: str, csv: Path, steps: int, clicks:
         stats.errors.append(f"{tag}: {type(exc).__name__}: {lines[0][:300]} {detail} "
                             f"[app state {state}]".strip())
     finally:
+        if ready is not None:
+            ready.arrive()               # a session that failed early does not hold the others
         stats.finished += 1
         try:
             await asyncio.wait_for(all_done.wait(), timeout=action_timeout_s * 4)
@@ -292,13 +318,14 @@ async def one_round(args, rnd: int, browser, server: Server, folder: Path, stats
     t_run = time.perf_counter()
     cpu0 = cpu_s(server.proc.pid)
     target = (rnd + 1) * args.sessions
+    ready = None if args.interleave else Ready(args.sessions)
 
     async def staggered(k: int) -> None:
         await asyncio.sleep(k * args.stagger)
         csv, steps = write_csv(folder, rnd * 1000 + k)
         await run_session(rnd * 1000 + k, browser, server.base, csv, steps, args.steps, stats,
                           all_done, args.action_timeout, gate, shared, args.path,
-                          CLICKS[args.click])
+                          CLICKS[args.click], ready)
 
     tasks = [asyncio.create_task(staggered(k)) for k in range(args.sessions)]
     # all N stay connected until every one has finished its actions (or failed)
@@ -372,6 +399,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat: N sessions, close, idle (growth per round = a leak)")
     parser.add_argument("--stagger", type=float, default=1.0, help="s between session starts")
+    parser.add_argument("--interleave", action="store_true",
+                        help="time each session's clicks as soon as it is set up, while later "
+                             "sessions still open (default: once all N are set up)")
     parser.add_argument("--timeout", type=float, default=420.0, help="global limit, s")
     parser.add_argument("--parallel", type=int, default=5,
                         help="actions in flight at once (all sessions stay connected)")
@@ -410,75 +440,7 @@ def main(argv: list[str] | None = None) -> dict:
     report["total_s"] = time.perf_counter() - t_total
 
     stats: Stats = report.get("stats", Stats())
-    expected = args.rounds * args.sessions * (3 + args.steps)
-
-    def mb(key: str) -> str:
-        v = report.get(key)
-        return "n/a" if v is None else f"{v:.0f} MB"
-
-    def pct(values: list[float], q: float) -> float:
-        return sorted(values)[min(len(values) - 1, int(q * len(values)))] if values else 0.0
-
-    how = "tabs of one browser context" if args.one_context else "one browser context each"
-    print(f"load test: {args.sessions} concurrent sessions × (open, 'my file', upload, "
-          f"{args.steps} × {args.click}) × {args.rounds} round(s), starts {args.stagger:g} s "
-          f"apart, "
-          f"at most {args.parallel} actions in flight, {how}, opening {args.path!r} of "
-          f"{APP}")
-    print(f"  actions served      {stats.served} of {expected}   (sessions complete: "
-          f"{stats.sessions_done} of {args.sessions * args.rounds})")
-    print(f"  errors              {len(stats.errors)}"
-          + (f"   (and {stats.missed_clicks} client-side missed clicks, retried: the browser "
-             "sent nothing)" if stats.missed_clicks else ""))
-    for e in stats.errors[:15]:
-        print(f"    - {e}")
-    print(f"  HTTP responses ok   {stats.http_ok}   websockets opened {stats.ws_opened} "
-          f"(closed early {stats.ws_closed_early}), messages sent {stats.ws_sent}, "
-          f"received {stats.ws_received}")
-    if stats.step_ms:
-        print(f"  click -> drawn      median {statistics.median(stats.step_ms):.0f} ms, "
-              f"p95 {pct(stats.step_ms, 0.95):.0f} ms, max {max(stats.step_ms):.0f} ms "
-              f"({len(stats.step_ms)} clicks: {CLICKS[args.click].what}; target p95 ≤ 200 ms)")
-    print(f"  live view           the stepper component in {stats.component} session(s), "
-          f"the server-rendered view (component not mounted) in {stats.server_view}")
-    if stats.key_ms:
-        print(f"  key -> drawn (JS)   median {statistics.median(stats.key_ms):.1f} ms, "
-              f"p95 {pct(stats.key_ms, 0.95):.1f} ms, max {max(stats.key_ms):.1f} ms "
-              f"({len(stats.key_ms)} presses, measured in the component)")
-    if CLICKS[args.click].browser_only:
-        print(f"  sent to the server  {stats.sent_while_drawn} message(s) between a press and "
-              f"its step drawn, over the {stats.checked_presses} presses seen drawn within "
-              f"250 ms (when the component tells the server); browser only: expect 0")
-    if stats.open_ms:
-        print(f"  open (to rendered)  median {statistics.median(stats.open_ms):.0f} ms; "
-              f"upload (to step 0) median {statistics.median(stats.upload_ms or [0]):.0f} ms")
-    print(f"  server RSS          cold {mb('rss_cold')}, baseline (after a warm-up session) "
-          f"{mb('rss_baseline')}, peak {mb('rss_peak')}, all open {mb('rss_all_open')}")
-    print(f"                      after close: {mb('rss_closed_0s')} at once, "
-          f"{mb('rss_after_close')} after {args.after_close:g} s, "
-          f"{mb('rss_after_idle')} after a further {args.idle:g} s idle"
-          + (f", {mb('rss_after_ttl')} after the session TTL" if args.wait_ttl else ""))
-    base, idle = report.get("rss_baseline"), report.get("rss_after_idle")
-    if base and idle:
-        print(f"                      after idle - baseline = {idle - base:+.0f} MB "
-              f"({(idle - base) / base:+.0%}); peak - baseline = "
-              f"{report['rss_peak'] - base:+.0f} MB")
-    if len(report.get("rounds", [])) > 1:
-        for k, row in enumerate(report["rounds"]):
-            print(f"    round {k + 1}: all open {row['rss_all_open']:.0f} MB, after idle "
-                  f"{row['rss_after_idle']:.0f} MB"
-                  + (f", after the TTL {row['rss_after_ttl']:.0f} MB" if args.wait_ttl else ""))
-    print(f"  server CPU          {report.get('cpu_run', float('nan')):.1f} s for the sessions "
-          f"(last round; load average at the end {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs)")
-    print(f"  time                sessions {report.get('run_s', float('nan')):.1f} s (last "
-          f"round), "
-          f"total {report['total_s']:.1f} s (limit {args.timeout:g} s)"
-          + ("  ABORTED: global timeout" if timed_out else ""))
-    if not report["server_alive"]:
-        print("  the server died:\n" + tail)
-    elif stats.errors or timed_out:
-        print("  server log (tail):\n    " + tail.replace("\n", "\n    "))
+    print_report(args, stats, report, timed_out, tail)
     report["errors"] = len(stats.errors)
     report["served"] = stats.served
     if timed_out:

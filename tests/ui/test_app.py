@@ -120,6 +120,13 @@ def diagram_numbers(at: AppTest) -> dict[str, float]:
     return out
 
 
+def torch_call_shown(at: AppTest) -> str:
+    """The sidebar's torch constructor call (inline code in a caption)."""
+    calls = [c.value for c in at.sidebar.caption if c.value.startswith("`nn.")]
+    assert len(calls) == 1, [c.value for c in at.sidebar.caption]
+    return calls[0]
+
+
 def infos(at: AppTest) -> list[str]:
     return [i.value for i in at.info]
 
@@ -171,6 +178,10 @@ def test_first_run_has_title_and_no_exception():
     assert step == 0 and at.session_state["step"] == 0
     task = at.session_state["task"]
     assert last == TASKS[task].example(seed=0).length - 1
+    # No st.code on the landing page: the syntax highlighter it loads costs the browser ~0.3 s
+    # before the first figure (python -m lstm_viz.bench.first_paint). The torch call is inline.
+    assert not at.code
+    assert torch_call_shown(at).startswith("`nn.LSTM(")
     assert loaded_caption(at)[1] == last + 1
     assert at.query_params["step"] == "0" and at.query_params["task"] == task
 
@@ -563,14 +574,14 @@ def test_upload_three_feature_csv_with_a_fresh_model():
     values = csv_values(GOOD_3F)
     assert not errors(at), errors(at)
     assert loaded_caption(at) == (GOOD_3F.name, len(values), 3)
-    assert "input_size=3" in at.sidebar.code[0].value
+    assert "input_size=3" in torch_call_shown(at)
     check_heatmaps(at, expected_trace(values))
     # Back to the default weights: either they take 3 inputs and show the file, or a clear
     # error says so and the task example is shown; never a model fed the wrong width.
     at.radio(key="w_model_kind").set_value("trained").run()
     no_exception(at)
-    m = re.search(r"input_size=(\d+)", at.sidebar.code[0].value)
-    assert m, at.sidebar.code[0].value
+    m = re.search(r"input_size=(\d+)", torch_call_shown(at))
+    assert m, torch_call_shown(at)
     example = TASKS["brackets"].example(seed=0)
     if int(m.group(1)) == 3:
         assert heading(at)[1] == len(values) - 1 and not errors(at)
@@ -681,3 +692,15 @@ def test_play_speed_sets_the_players_pace_and_keeps_playing():
     button(at, "space").click().run()                            # pause
     assert player_args(at)["playing"] is False
     assert at.session_state["speed"] == 2                        # kept for the next play
+
+
+def test_a_second_session_on_the_same_view_reuses_the_heatmaps():
+    """A class opening the same link: the heatmaps' figure is built once for the server."""
+    first = open_app(step="3")
+    key, spec = first.session_state["_heatmaps"]
+    second = open_app(step="3")
+    no_exception(second)
+    again_key, again = second.session_state["_heatmaps"]
+    assert again_key == key and again is spec          # the same object: not built again
+    other = open_app(step="4")                        # another step: its own cursor
+    assert other.session_state["_heatmaps"][1] is not spec
