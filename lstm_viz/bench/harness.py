@@ -10,6 +10,10 @@
 - ``assert_no_exception``: no ``stException`` box on the page.
 - ``is_subpage_probe``: the two 404s of Streamlit's own when a sub-page URL is opened directly.
 - ``rss_mb`` / ``cpu_s``: a process's memory and CPU from ``/proc``.
+- ``wait_heatmaps_drawn_async`` / ``zoom_window_shown_async``: the heatmaps' figure drawn (over
+  given steps); the landing page's zoom window, as captioned and as drawn.
+- ``probe_page_async``: the page's responsiveness; ``set_sidebar_slider_async``: a sidebar
+  slider moved with the keyboard.
 """
 
 from __future__ import annotations
@@ -305,3 +309,123 @@ async def one_probe(browser, base: str, timeout_s: float) -> None:
         await wait_for_app_async(page, timeout_s)
     finally:
         await context.close()
+
+
+# --------------------------------------------------------------------------- the heatmaps, the page
+
+HEATMAPS = 'iframe[title*="lstm_viz_heatmaps"]'
+HEATMAP_FIGURE_JS = """() => { const gd = document.getElementById('plot');
+    if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+    const h = gd._fullData.filter(t => t.type === 'heatmap');
+    return {traces: gd._fullData.length, heatmaps: h.length,
+            cols: h.length ? (h[0].z[0] || []).length : 0,
+            x_range: gd._fullLayout.xaxis.range}; }"""
+
+
+async def wait_heatmaps_drawn_async(page, frame_el, timeout_s: float, steps: int,
+                                    x0: float = 0) -> dict:
+    """Until the heatmap iframe (``frame_el``) has a height and plotly drew in it the figure of
+    ``steps`` steps from step ``x0`` (its step axis spans [x0 - 0.5, x0 + steps - 0.5]); the
+    figure's summary. ``TimeoutError`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    seen = None
+    while time.monotonic() < deadline:                # bounded
+        frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
+        if frame is not None:
+            try:
+                seen = await frame.evaluate(HEATMAP_FIGURE_JS)
+            except Exception:                         # the frame is being replaced
+                seen = None
+            height = await frame_el.evaluate("el => el.getBoundingClientRect().height")
+            span = seen and seen["x_range"] and seen["x_range"][1] - seen["x_range"][0]
+            if seen and height > 50 and span and abs(span - steps) < 1 and (
+                    abs(seen["x_range"][0] + 0.5 - x0) < 1):
+                seen["iframe_px"] = height
+                return seen
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the heatmaps were not drawn within {timeout_s:.0f} s (saw {seen})")
+
+
+async def probe_page_async(page, times: list[float], stop: asyncio.Event) -> None:
+    """``page.evaluate("1+1")`` every 100 ms until ``stop``; its round trip in ms goes to
+    ``times`` (a 10 s cap marks a frozen tab)."""
+    while not stop.is_set():                          # ends with the part it watches
+        t0 = time.perf_counter()
+        try:
+            await asyncio.wait_for(page.evaluate("1+1"), timeout=10)
+            times.append((time.perf_counter() - t0) * 1e3)
+        except TimeoutError:
+            times.append(10_000.0)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.1)
+        except TimeoutError:
+            pass
+
+
+async def set_sidebar_slider_async(page, sidebar, label: str, value: int,
+                                   timeout_s: float) -> None:
+    """Move the sidebar slider labelled ``label`` to ``value`` with the keyboard (a bounded
+    number of key presses), then wait for the app."""
+    slider = sidebar.locator('[data-testid="stSlider"]').filter(has_text=label)
+    thumb = slider.get_by_role("slider")
+    shown = slider.locator('[data-testid="stSliderThumbValue"]')
+
+    async def now() -> int:
+        return int((await shown.inner_text()).strip())
+
+    await thumb.focus()
+    pages = True                                      # PageUp / PageDown: bigger steps, if any
+    for _ in range(300):
+        cur = await now()
+        if cur == value:
+            break
+        if pages and abs(value - cur) >= 10:
+            await thumb.press("PageUp" if cur < value else "PageDown")
+            after = await now()
+            if after == cur or (after - value) * (cur - value) < 0:   # none, or overshot
+                pages = False
+            continue
+        await thumb.press("ArrowRight" if cur < value else "ArrowLeft")
+    if await now() != value:
+        raise RuntimeError(f"the {label} slider shows {await now()}, not {value}")
+    await page.wait_for_timeout(400)
+    await wait_for_app_async(page, timeout_s)
+
+
+# the caption under the zoom toggle of the landing page (app.py)
+ZOOM_CAPTION_JS = ("() => { const e = Array.from(document.querySelectorAll('p')).find("
+                   "p => /^Window \\d+–\\d+ around/.test(p.innerText)); "
+                   "return e ? e.innerText : null; }")
+
+
+async def zoom_window_shown_async(page, timeout_s: float, steps: int,
+                                  away_from: tuple[int, int] | None = None) -> dict:
+    """The landing page's zoom window of the heatmaps (a sequence of ``steps`` steps), once it
+    is not ``away_from`` (bounded): ``window``, its caption's (lo, hi) ("Window lo–hi around
+    the current step."), and ``drawn``, the first and last steps the heatmaps draw once their
+    figure starts at lo (None, with ``error``, if it does not)."""
+    deadline = time.monotonic() + timeout_s
+    window = seen = None
+    while time.monotonic() < deadline:                # bounded
+        text = await page.evaluate(ZOOM_CAPTION_JS)
+        m = re.search(r"Window (\d+)–(\d+) around", text or "")
+        window = (int(m[1]), int(m[2])) if m else None
+        if window is not None and window != away_from:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        return {"window": window, "drawn": None,
+                "error": f"the caption read {window} for {timeout_s:.0f} s"}
+    while time.monotonic() < deadline:                # bounded
+        frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
+        try:
+            seen = frame and await frame.evaluate(HEATMAP_FIGURE_JS)
+        except Exception:                             # the frame is being replaced
+            seen = None
+        x = seen and seen["x_range"]
+        if x and abs(x[0] + 0.5 - window[0]) < 1 and x[1] - x[0] < steps - 1:
+            return {"window": window, "drawn": (round(x[0] + 0.5), round(x[1] - 0.5))}
+        await asyncio.sleep(0.2)
+    return {"window": window, "drawn": None,
+            "error": f"no figure from step {window[0]} drawn within {timeout_s:.0f} s "
+                     f"(saw {seen})"}

@@ -20,10 +20,12 @@ without the browser tab freezing; measure and record memory and times". Three pa
     a few steps in the component (``--press key``: the right arrow with its Next button focused;
     ``button``: a click on Next), each timed from the press to the frame's heading reading the
     new step (polled in the frame at every animation frame; the component's own key -> drawn
-    times too), then to the server idle again (it hears the step 250 ms later and reruns: the
-    heatmaps' zoom window follows); all along, the page is probed with ``page.evaluate("1+1")``
-    every 100 ms and the slowest answer is reported (a frozen tab would not answer); server RSS
-    before and after.
+    times too), then to the server idle again (it hears the step 250 ms later and reruns); the
+    zoom window checked against what the app promises (``ui.stepper.needs_window``): steps
+    inside it keep it, and a jump past its edge (the component's slider, then End) moves it so
+    that the step is inside, as captioned and as the heatmaps draw it; all along, the page is
+    probed with ``page.evaluate("1+1")`` every 100 ms and the slowest answer is reported (a
+    frozen tab would not answer); server RSS before and after.
 
 Every wait is bounded (``--timeout`` for the whole browser part).
 """
@@ -164,7 +166,15 @@ def bench_apptest(values: np.ndarray, hidden: int, clicks: int) -> dict:
     zspec = at.session_state["_heatmaps"][1]
     out["zoom_json_bytes"] = len(zspec)
     out["zoom_figure"] = figure_summary(zspec)
-    out["zoom_step_s"] = [click("Next ▶") for _ in range(max(1, clicks // 2))]
+    keys = {at.session_state["_heatmaps"][0]}
+
+    def zoom_click() -> float:
+        took = click("Next ▶")
+        keys.add(at.session_state["_heatmaps"][0])
+        return took
+
+    out["zoom_step_s"] = [zoom_click() for _ in range(max(1, clicks // 2))]
+    out["zoom_figures"] = len(keys) - 1         # new heatmap figures over those steps
     out["zoom_json_bytes_after"] = len(at.session_state["_heatmaps"][1])
     out["rss_end"] = proc_status()["VmRSS"]
     out["hwm_end"] = proc_status()["VmHWM"]
@@ -179,13 +189,18 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
     from playwright.async_api import async_playwright, expect
 
     from lstm_viz.bench.harness import (
+        HEATMAPS,
         STEPPER_PROBE_JS,
         Server,
         launch_chromium,
         stepper_frame_async,
         wait_step_text_async,
     )
+    from lstm_viz.bench.harness import probe_page_async as probe
+    from lstm_viz.bench.harness import set_sidebar_slider_async as set_slider
     from lstm_viz.bench.harness import wait_for_app_async as wait_for_app
+    from lstm_viz.bench.harness import wait_heatmaps_drawn_async as wait_drawn
+    from lstm_viz.bench.harness import zoom_window_shown_async as zoom_shown
 
     steps = len(values)
     csv = folder / f"long_{steps}.csv"
@@ -244,7 +259,7 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
 
                 # the heatmaps: lazy, drawn once scrolled into view
                 t1 = time.perf_counter()
-                frame_el = page.locator('iframe[title*="lstm_viz_heatmaps"]')
+                frame_el = page.locator(HEATMAPS)
                 await frame_el.scroll_into_view_if_needed(timeout=t_ms)
                 out["heatmap_iframe_s"] = time.perf_counter() - t1
                 drawn = await wait_drawn(page, frame_el, timeout_s, steps)
@@ -283,36 +298,58 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
                 out["ws_kb_per_step"] = ws_bytes[0] / 1024 / clicks
                 out["probe_max_ms_steps"] = max(probe_ms[n_probe:]) if probe_ms[n_probe:] else None
 
-                # the zoom window: full resolution around the step, a new figure at every step
+                # The zoom window (app.py): full resolution around the step. What the app
+                # promises (ui.stepper.needs_window): a step inside the window keeps it; a step
+                # that leaves it (a jump past its edge) moves it, by a whole-page rerun, so that
+                # the step is inside. Each check is bounded.
                 n_probe = len(probe_ms)
                 await page.get_by_text("Zoom into a window at full resolution").click()
                 await wait_for_app(page, timeout_s)
+                wait_s = min(timeout_s, 20.0)
+                first = await zoom_shown(page, wait_s, steps)
                 zoom_s, zoom_server_s = [], []
                 ws_bytes[0] = 0
-                for i in range(clicks + 1, clicks + 3):
+                inside = list(range(clicks + 1, clicks + 3))
+                for i in inside:
                     a, b = await step_to(i)
                     zoom_s.append(a)
                     zoom_server_s.append(b)
                 out["zoom_server_s"] = zoom_server_s
+                out["zoom_step_s"] = zoom_s
+                out["zoom_ws_kb_per_step"] = ws_bytes[0] / 1024 / len(inside)
                 out["key_ms"] = ((await frame.evaluate(STEPPER_PROBE_JS)) or {}).get(
                     "latencies", [])
-                t0 = time.perf_counter()
-                half = 500                            # app.py's zoom window: step ± 500
-                # The step reaches the server as a rerun of the live view's fragment only (app.py):
-                # whether the zoom window, drawn outside it, follows is checked, bounded apart.
-                try:
-                    zoom_drawn = await wait_drawn(page, frame_el, min(timeout_s, 20.0),
-                                                  min(steps - 1, i + half) - max(0, i - half),
-                                                  max(0, i - half))
-                except TimeoutError as exc:
-                    zoom_drawn = f"NOT FOLLOWED: the window is not around step {i}: {exc}"
-                    out["zoom_followed"] = False
-                out["zoom_drawn_after_s"] = time.perf_counter() - t0
-                out["zoom_step_s"] = zoom_s
-                out["zoom_ws_kb_per_step"] = ws_bytes[0] / 1024 / 2
-                out["zoom_frame"] = zoom_drawn
+                kept = await zoom_shown(page, wait_s, steps)
+                kept.update(steps=inside, before=first["window"],
+                            ok=first["window"] is not None and kept["window"] == first["window"]
+                            and all(first["window"][0] <= i <= first["window"][1] for i in inside))
+                out["zoom_kept"] = kept
+
+                async def jump(target: int, how: str) -> dict:
+                    """A jump in the component to ``target``, past the zoom window's edge."""
+                    before = (await zoom_shown(page, wait_s, steps))["window"]
+                    t0 = time.perf_counter()
+                    if how == "End":
+                        await frame.locator("#lastb").click()
+                    else:                              # the component's step slider
+                        await frame.locator("#slider").evaluate(
+                            "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
+                            target)
+                    await frame.wait_for_function(
+                        "w => document.getElementById('where').textContent === w",
+                        arg=f"Step {target} of {steps - 1}", timeout=t_ms)
+                    got = await zoom_shown(page, wait_s, steps, away_from=before)
+                    got.update(step=target, how=how, before=before,
+                               after_s=time.perf_counter() - t0)
+                    got["ok"] = bool(got["drawn"] and got["drawn"][0] <= target <= got["drawn"][1])
+                    await wait_for_app(page, timeout_s)
+                    return got
+
+                edge = kept["window"][1] if kept["window"] else clicks + 500
+                out["zoom_jumps"] = [await jump(min(steps - 1, edge + 20), "slider"),
+                                     await jump(steps - 1, "End")]
+                out["zoom_followed"] = kept["ok"] and all(j["ok"] for j in out["zoom_jumps"])
                 out["probe_max_ms_zoom"] = max(probe_ms[n_probe:]) if probe_ms[n_probe:] else None
-                out.setdefault("zoom_followed", True)
                 stop.set()
                 await prober
                 out["probes"] = len(probe_ms)
@@ -328,77 +365,24 @@ async def bench_browser(values: np.ndarray, hidden: int, clicks: int, folder: Pa
     return out
 
 
-async def probe(page, times: list[float], stop: asyncio.Event) -> None:
-    """``page.evaluate("1+1")`` every 100 ms; its round trip in ms (a 10 s cap marks a freeze)."""
-    while not stop.is_set():                          # ends with the part it watches
-        t0 = time.perf_counter()
-        try:
-            await asyncio.wait_for(page.evaluate("1+1"), timeout=10)
-            times.append((time.perf_counter() - t0) * 1e3)
-        except TimeoutError:
-            times.append(10_000.0)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=0.1)
-        except TimeoutError:
-            pass
+def zoom_lines(kept: dict, jumps: list[dict]) -> list[str]:
+    """What the browser part saw of the zoom window: kept over steps inside it, moved by jumps
+    past its edge so that the step is inside (drawn in the heatmaps)."""
+    def span(w: tuple[int, int] | None) -> str:
+        return f"{w[0]}–{w[1]}" if w else "none"
 
-
-async def wait_drawn(page, frame_el, timeout_s: float, steps: int, x0: float = 0) -> dict:
-    """Until the heatmap iframe has a height and plotly drew the figure of a sequence of
-    ``steps`` steps in it (its step axis starts at ``x0`` and spans ``steps`` steps)."""
-    js = """() => { const gd = document.getElementById('plot');
-        if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
-        const h = gd._fullData.filter(t => t.type === 'heatmap');
-        return {traces: gd._fullData.length, heatmaps: h.length,
-                cols: h.length ? (h[0].z[0] || []).length : 0,
-                x_range: gd._fullLayout.xaxis.range}; }"""
-    deadline = time.monotonic() + timeout_s
-    seen = None
-    while time.monotonic() < deadline:                # bounded
-        frame = next((f for f in page.frames if "lstm_viz_heatmaps" in f.url), None)
-        if frame is not None:
-            try:
-                seen = await frame.evaluate(js)
-            except Exception:                         # the frame is being replaced
-                seen = None
-            height = await frame_el.evaluate("el => el.getBoundingClientRect().height")
-            span = seen and seen["x_range"] and seen["x_range"][1] - seen["x_range"][0]
-            if seen and height > 50 and span and abs(span - steps) < 1 and (
-                    abs(seen["x_range"][0] + 0.5 - x0) < 1):
-                seen["iframe_px"] = height
-                return seen
-        await asyncio.sleep(0.2)
-    raise TimeoutError(f"the heatmaps were not drawn within {timeout_s:.0f} s (saw {seen})")
-
-
-async def set_slider(page, sidebar, label: str, value: int, timeout_s: float) -> None:
-    """Move a sidebar slider to ``value`` with the keyboard (bounded number of key presses)."""
-    from lstm_viz.bench.harness import wait_for_app_async as wait_for_app
-
-    slider = sidebar.locator('[data-testid="stSlider"]').filter(has_text=label)
-    thumb = slider.get_by_role("slider")
-    shown = slider.locator('[data-testid="stSliderThumbValue"]')
-
-    async def now() -> int:
-        return int((await shown.inner_text()).strip())
-
-    await thumb.focus()
-    pages = True                                      # PageUp / PageDown: bigger steps, if any
-    for _ in range(300):
-        cur = await now()
-        if cur == value:
-            break
-        if pages and abs(value - cur) >= 10:
-            await thumb.press("PageUp" if cur < value else "PageDown")
-            after = await now()
-            if after == cur or (after - value) * (cur - value) < 0:   # none, or overshot
-                pages = False
-            continue
-        await thumb.press("ArrowRight" if cur < value else "ArrowLeft")
-    if await now() != value:
-        raise RuntimeError(f"the {label} slider shows {await now()}, not {value}")
-    await page.wait_for_timeout(400)
-    await wait_for_app(page, timeout_s)
+    out = [f"zoom window over steps {', '.join(map(str, kept['steps']))} (inside it): "
+           f"{span(kept['before'])} before, {span(kept['window'])} after, heatmaps draw "
+           f"{span(kept['drawn'])}: " + ("KEPT" if kept["ok"] else
+                                          "MOVED (a step inside it should keep it)")]
+    for j in jumps:
+        seen = (f"window {span(j['before'])} -> {span(j['window'])}, heatmaps draw "
+                f"{span(j['drawn'])}, {j['after_s']:.1f} s after the jump")
+        verdict = ("FOLLOWED: the step is inside" if j["ok"] else
+                   f"NOT FOLLOWED: {j['error']}" if j.get("error") else
+                   f"MOVED, but step {j['step']} is not among the steps drawn")
+        out.append(f"jump to step {j['step']} ({j['how']}, past the edge): {seen}: {verdict}")
+    return out
 
 
 # --------------------------------------------------------------------------- main
@@ -445,8 +429,9 @@ def main(argv: list[str] | None = None) -> dict:
               f"{max(b['step_s']) * 1e3:.0f} ms over {len(b['step_s'])} clicks")
         print(f"    zoom window on: {b['zoom_first_s'] * 1e3:.0f} ms, JSON "
               f"{b['zoom_json_bytes'] / mb:.2f} MB ({zf['rows']} rows × {zf['cols']} columns); "
-              f"a step with zoom: median {statistics.median(b['zoom_step_s']) * 1e3:.0f} ms "
-              f"(the window follows the step: a new figure every step)")
+              f"a step with zoom: median {statistics.median(b['zoom_step_s']) * 1e3:.0f} ms; "
+              f"new heatmap figures: {b['zoom_figures']} over {len(b['zoom_step_s'])} steps "
+              f"(AppTest runs the whole page at each click)")
         print(f"    RSS at the end {b['rss_end']:.0f} MB, peak {b['hwm_end']:.0f} MB")
 
     if args.browser:
@@ -475,14 +460,12 @@ def main(argv: list[str] | None = None) -> dict:
         if c["key_ms"]:
             print(f"    key -> step drawn, measured in the component: "
                   f"{', '.join(f'{x:.1f}' for x in c['key_ms'])} ms")
-        zoom_end = (f"new window drawn {c['zoom_drawn_after_s']:.1f} s after that: "
-                    f"{c['zoom_frame']}" if c["zoom_followed"] else
-                    f"the zoom window did not follow the step (waited "
-                    f"{c['zoom_drawn_after_s']:.0f} s): {c['zoom_frame']}")
         print(f"    zoom window on: {how} -> heading drawn "
               f"{', '.join(f'{s * 1e3:.0f}' for s in c['zoom_step_s'])} ms, -> server idle "
               f"{', '.join(f'{s:.2f}' for s in c['zoom_server_s'])} s; websocket "
-              f"{c['zoom_ws_kb_per_step']:.0f} kB per step; {zoom_end}")
+              f"{c['zoom_ws_kb_per_step']:.0f} kB per step")
+        for line in zoom_lines(c["zoom_kept"], c["zoom_jumps"]):
+            print(f"    {line}")
         print(f"    page responsiveness (evaluate('1+1') every 100 ms, {c['probes']} probes): "
               f"median {c['probe_median_ms']:.0f} ms, slowest during upload + draw "
               f"{c['probe_max_ms_upload_draw']:.0f} ms, during steps "

@@ -40,9 +40,12 @@ DEFAULTS: dict[str, Any] = {
     "attr": "",                 # Experiments: attribution method and target step
 }
 
+# The play speeds a session may hold (steps a second): the stepper's choices, and what a link's
+# speed= may say (the default, 10, is one of them).
+SPEEDS = (1, 2, 5, 10, 20, 30, 60)
 # The URL contract of DESIGN.md: these names, absent = default.
 URL_KEYS = ("task", "variant", "step", "unit", "layer", "direction", "projector", "ablate",
-            "attr")
+            "attr", "speed")
 # An uploaded model is in the URL as model=upload&h=<8 hex of its key>, not as a variant.
 UPLOAD_LINK = ("This link shows an uploaded model, which only its session has: upload the file "
                "on Your model. Showing the task's model meanwhile.")
@@ -68,6 +71,8 @@ def _parse(name: str, raw: str) -> Any:
             raise ValueError
         return raw in ("1", "true")
     value = int(raw)
+    if name == "speed" and value not in SPEEDS:
+        raise ValueError
     if value < 0:
         raise ValueError
     return value

@@ -30,7 +30,7 @@ from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.workbench import Loaded, sequence_key
 
 from .safe_text import clip
-from .state import set_value
+from .state import SPEEDS, set_value
 
 HERE = Path(__file__).resolve().parent / "stepper_component"
 KEY = "stepper"
@@ -40,7 +40,6 @@ HALF = 150                     # steps each side of the step in one window
 MARGIN = 50                    # play this close to an inner edge of the window asks for the next
 CONTEXT = 12                   # characters shown each side of the current one
 MAX_FEATURES = 8               # input features listed by name at every step, at most
-SPEEDS = (1, 2, 5, 10, 20, 30, 60)
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "↵"}
 
 
@@ -176,7 +175,8 @@ def _data(loaded: Loaded, unit: int, layer: int, direction: int, projector: bool
 
 
 def on_stepper(last: int) -> None:
-    """The component's ``on_change``: it is mounted, and the browser is at this step."""
+    """The component's ``on_change``: it is mounted, the browser is at this step, and (with any
+    step it sends) plays at this speed: a speed of ``SPEEDS`` goes to the state and the URL."""
     ss = st.session_state
     value = ss.get(KEY) or {}
     if value.get("ready"):
@@ -187,6 +187,9 @@ def on_stepper(last: int) -> None:
     step = value.get("step")
     if isinstance(step, int) and step != int(ss["step"]):
         set_value("step", max(0, min(step, last)))
+    speed = value.get("speed")
+    if type(speed) is int and speed in SPEEDS and speed != int(ss["speed"]):
+        set_value("speed", speed)
     if ss["playing"]:            # the browser plays from now on
         ss["playing"] = False
 

@@ -89,6 +89,8 @@ def controls(last: int, speeds: tuple[int, ...]) -> None:
                    shortcut="Right")
     cols[4].button("»", help="Last step (End)", on_click=go_to, args=(last, last),
                    shortcut="End")
+    if ss["speed"] not in speeds:          # a link's (or the component's) faster speed
+        speeds = tuple(sorted({*speeds, int(ss["speed"])}))
     cols[5].select_slider("Play speed", speeds, format_func=lambda v: f"{v} steps/s",
                           help="Slower play leaves time to talk through each step.",
                           **bind("speed"))

@@ -108,6 +108,20 @@ def test_links_deep_and_invalid(page, server):
     assert "bogus" not in page.url and "99999" not in page.url
 
 
+def test_the_play_speed_goes_from_a_link_to_the_select_and_back_to_the_url(page, server):
+    open_page(page, server + "/?step=4&speed=2")
+    select = stepper_frame(page).locator("#speed")
+    expect(select).to_have_value("2")
+    expect(select.locator("option:checked")).to_have_text("2 steps/s")
+    assert "speed=2" in page.url
+    select.select_option(label="5 steps/s")
+    expect(page).to_have_url(re.compile(r"[?&]speed=5(&|$)"), timeout=5_000)
+    wait_for_app(page)
+    expect(select).to_have_value("5")                    # the server's rerun leaves it
+    expect(page).to_have_url(re.compile(r"[?&]step=4(&|$)"))
+    assert_no_exception(page)
+
+
 def count_sent(page) -> list[int]:
     """A one-item list counting the websocket frames the page sends to the server from now."""
     sent = [0]
