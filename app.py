@@ -144,7 +144,8 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
             quantity_heatmaps(
                 loaded.quantities(layer, direction), step=step,
                 input_values=seq.values, input_labels=chars, feature_names=seq.feature_names,
-                focus_unit=int(ss["unit"]), window=window, projector=bool(ss["projector"]),
+                focus_unit=int(ss["unit"]), projector=bool(ss["projector"]),
+                window=None if window is None else (window[0], window[1] + 1),  # [lo, hi] drawn
                 per_unit=("c",) if per_unit else ()).to_json())))
     return cached[1], key
 

@@ -704,3 +704,19 @@ def test_a_second_session_on_the_same_view_reuses_the_heatmaps():
     assert again_key == key and again is spec          # the same object: not built again
     other = open_app(step="4")                        # another step: its own cursor
     assert other.session_state["_heatmaps"][1] is not spec
+
+
+def test_the_zoom_window_draws_its_last_step():
+    """The zoom window [lo, hi] is drawn whole: at the last step, that step is its last column."""
+    t = np.arange(2_100)
+    values = np.stack([np.sin(t / 7), np.cos(t / 5)], axis=1).astype(np.float32)
+    rows = "a,b\n" + "\n".join(f"{a:.4f},{b:.4f}" for a, b in values)
+    at = use_fresh(upload(open_app(), "long.csv", rows.encode()))
+    at.toggle(key="zoom").set_value(True).run()
+    at.slider(key="w_step").set_value(len(t) - 1).run()
+    no_exception(at)
+    assert f"Window {len(t) - 501}–{len(t) - 1} around the current step." in [c.value for c in at.caption]
+    shown = heatmaps(at)["c"]
+    want = expected_trace(np.loadtxt(rows.splitlines(), delimiter=",", skiprows=1))
+    assert shown.shape[1] == 501
+    np.testing.assert_allclose(shown[:, -1], want.get("c", 0, 0)[-1, 0, :], atol=1e-5)
