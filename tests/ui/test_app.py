@@ -715,7 +715,8 @@ def test_the_zoom_window_draws_its_last_step():
     at.toggle(key="zoom").set_value(True).run()
     at.slider(key="w_step").set_value(len(t) - 1).run()
     no_exception(at)
-    assert f"Window {len(t) - 501}–{len(t) - 1} around the current step." in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    assert f"Window {len(t) - 501}–{len(t) - 1} around the current step." in captions
     shown = heatmaps(at)["c"]
     want = expected_trace(np.loadtxt(rows.splitlines(), delimiter=",", skiprows=1))
     assert shown.shape[1] == 501
