@@ -43,3 +43,9 @@ import lstm_viz.ui.exports  # noqa: F401
 # plotly builds its validators and JSON encoder lazily: build one figure and serialise it, so
 # that their first use (which peeks at pandas) has happened here, under this module's lock.
 plotly.io.to_json(plotly.graph_objects.Figure(plotly.graph_objects.Scatter(y=[0, 1])))
+
+# Streamlit 1.67's server leaves Nagle's algorithm on: every static file and small websocket
+# message waits ~40 ms for the browser's delayed ACK (see there). Once, at the first run.
+from lstm_viz.ui.nodelay import set_nodelay  # noqa: E402
+
+set_nodelay()
