@@ -31,6 +31,7 @@ from lstm_viz.workbench import Loaded, sequence_key
 
 from .safe_text import clip
 from .state import SPEEDS, set_value
+from .trace_cache import RESULTS
 
 HERE = Path(__file__).resolve().parent / "stepper_component"
 KEY = "stepper"
@@ -160,16 +161,19 @@ def _data(loaded: Loaded, unit: int, layer: int, direction: int, projector: bool
     ss = st.session_state
     last = loaded.sequence.length - 1
     step = min(max(0, int(ss["step"])), last)
-    base = "|".join(map(str, (loaded.model.key, sequence_key(loaded.sequence), unit, layer,
+    seq = loaded.sequence           # its values, and the names and labels the view shows
+    shown = hash((tuple(seq.labels or ()), tuple(seq.feature_names), seq.meta.get("time_column")))
+    base = "|".join(map(str, (loaded.model.key, sequence_key(seq), shown, unit, layer,
                               direction, projector, width, ss.get("key_quantity", "c"))))
     cached = ss.get("_stepper_data")
     ahead = bool(ss.get("_stepper_ahead"))
     if cached is not None and cached[0] == base and not needs_window(step, cached[1], last, ahead):
         return cached[2], cached[3]
     window = window_around(step, last, ahead=ahead)
-    data = json.dumps(payload(loaded, unit, layer, direction, window, projector, width),
-                      separators=(",", ":"))
     key = f"{base}|{window[0]}-{window[1]}"
+    # Shared by the sessions on the same view (a class on one link): built once for the server.
+    data = RESULTS.get(("stepper", key), lambda: json.dumps(
+        payload(loaded, unit, layer, direction, window, projector, width), separators=(",", ":")))
     ss["_stepper_data"] = (base, window, data, key)
     return data, key
 

@@ -61,3 +61,34 @@ def test_the_window_payload_is_sent_once_then_its_key_alone():
     at.run()
     no_exception(at)
     assert _stepper_args(at)["data"] == first["data"]
+
+
+def test_sessions_on_the_same_view_share_one_payload_and_a_sequence_shown_otherwise_does_not():
+    """A class on one link: the ~300 kB window is built once for the server. Its key holds what
+    the view shows of the sequence beyond its values (labels, feature names)."""
+    from lstm_viz.ui.trace_cache import RESULTS
+
+    def mounted(step: str):
+        at = open_page(query={"step": step})
+        at.session_state["_stepper_ready"] = True
+        at.run()
+        no_exception(at)
+        return at
+
+    first = mounted("3").session_state["_stepper_data"]
+    second = mounted("3").session_state["_stepper_data"]
+    assert second[3] == first[3] and second[2] is first[2]        # one string, built once
+    assert ("stepper", first[3]) in RESULTS._items
+
+    def uploaded(header: str):
+        at = open_page()
+        at.radio(key="w_seq_source").set_value("upload").run()
+        rows = header + "\n" + "\n".join(f"{t / 10:.1f},{-t / 10:.1f}" for t in range(30))
+        at.file_uploader(key="w_upload").set_value(("s.csv", rows.encode(), "text/csv")).run()
+        at.session_state["_stepper_ready"] = True
+        at.run()
+        no_exception(at)
+        return at.session_state["_stepper_data"]
+
+    a, b = uploaded("a,b"), uploaded("speed,angle")       # the same values, other names
+    assert a[3] != b[3] and "speed" in b[2] and "speed" not in a[2]
