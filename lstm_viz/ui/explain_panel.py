@@ -70,6 +70,21 @@ def term_meaning(label: str) -> str:
     return ""
 
 
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """``rows`` (one dict a row, the same keys) as a markdown table, the last column right-aligned.
+
+    Not st.table: in the browser, that loads Arrow's ~0.9 MB of scripts (parsed before the live
+    view settles) for a table of a few short rows. A "|" in a cell is escaped."""
+    cols = list(rows[0]) if rows else []
+
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) - 1) + "---:|"]
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) if cols else ""
+
+
 def explanation_rows(ex: Explanation, digits: int = TABLE_DIGITS) -> list[dict[str, str]]:
     """The table under the formula: one row per part, then their total and the result.
 
@@ -185,7 +200,7 @@ def explain_panel(loaded: Loaded, numbers: UnitStep | None = None) -> None:
         if ex.prev_step is None and any("_{t" in t.label for t in ex.terms):
             st.caption("This is the first step processed: the previous h and c are the initial "
                        "state h₀, c₀ (zeros unless given).")
-        st.table(explanation_rows(ex), hide_index=True)
+        st.markdown(markdown_table(explanation_rows(ex)))
         ok, sentence = check_sentence(ex)
         if ok:
             st.caption("✓ " + sentence)

@@ -19,6 +19,7 @@ from lstm_viz.torchref.check import TorchMatch
 from lstm_viz.ui.explain_panel import (
     check_sentence,
     explanation_rows,
+    markdown_table,
     symbolic_latex,
     term_meaning,
 )
@@ -172,8 +173,10 @@ def test_panel_numbers_add_up_and_match_the_trace(variant):
         at.run()
         assert at.session_state["explain_q"] == name
         assert not at.exception
-        table = at.table[0].value
-        values = [number(v) for v in table["value"]]
+        assert not at.table                   # a markdown table: no Arrow in the browser
+        [table] = [m.value for m in at.markdown if m.value.startswith("| part |")]
+        values = [number(row.strip("| ").rsplit(" | ", 1)[1])
+                  for row in table.splitlines()[2:]]
         ex = explain(rec, trace, name, STEP, UNIT)
         n = len(ex.terms)
         combined = math.fsum(values[:n]) if ex.combine == "sum" else math.prod(values[:n])
@@ -203,3 +206,11 @@ def test_panel_follows_the_step_and_defaults_to_the_cell():
     at.run()
     assert "step 0" in at.markdown[0].value
     assert any("initial state" in c.value for c in at.caption)
+
+
+def test_markdown_table_escapes_pipes_and_right_aligns_the_last_column():
+    md = markdown_table([{"part": "$a$", "how": "x|y", "value": "1.0"},
+                         {"part": "$b$", "how": "two\nlines", "value": "−2.5"}])
+    assert md.splitlines() == ["| part | how | value |", "|---|---|---:|",
+                               "| $a$ | x\\|y | 1.0 |", "| $b$ | two lines | −2.5 |"]
+    assert markdown_table([]) == ""
