@@ -28,7 +28,7 @@ from lstm_viz.ui.stepper import needs_window, numbers_at, stepper, stepper_ready
 from lstm_viz.ui.steps import controls, go_to, on_player_request, server_view
 from lstm_viz.ui.torch_badge import torch_badge
 from lstm_viz.ui.trace_cache import RESULTS
-from lstm_viz.workbench import sequence_key
+from lstm_viz.workbench import sequence_key, shown_key
 
 SPEEDS = (1, 2, 5, 10)         # steps a second while playing, when the server keeps up
 DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to the page width
@@ -136,7 +136,7 @@ def heatmap_spec(layer: int, direction: int, window: tuple[int, int] | None) -> 
     """The heatmaps of this view as (JSON, key), built once and kept in the session."""
     key = "|".join(map(str, (loaded.model.key, sequence_key(seq), layer, direction, window,
                              ss["projector"], int(ss["unit"]), per_unit,
-                             hash((tuple(seq.feature_names), tuple(chars or ()))))))
+                             shown_key(seq))))
     cached = ss.get("_heatmaps")
     if cached is None or cached[0] != key:       # and shared by the sessions on the same view
         step = int(ss["step"])

@@ -37,6 +37,12 @@ def sequence_key(seq: Sequence) -> str:
     return "seq:" + array_digest(seq.values)
 
 
+def shown_key(seq: Sequence) -> int:
+    """What a view shows of a sequence beyond its values (labels, feature names, the time
+    column): with ``sequence_key``, the key of a figure or payload drawn from it."""
+    return hash((tuple(seq.labels or ()), tuple(seq.feature_names), seq.meta.get("time_column")))
+
+
 def targets_key(seq: Sequence) -> str:
     """A content key of a sequence's targets (``meta["target"]``): "no-target" without any."""
     target = seq.meta.get("target")

@@ -27,7 +27,7 @@ import streamlit.components.v1 as components
 
 from lstm_viz.plots.diagram_frames import diagram_frames
 from lstm_viz.teaching.step import UnitStep, unit_step
-from lstm_viz.workbench import Loaded, sequence_key
+from lstm_viz.workbench import Loaded, sequence_key, shown_key
 
 from .safe_text import clip
 from .state import SPEEDS, set_value
@@ -161,9 +161,8 @@ def _data(loaded: Loaded, unit: int, layer: int, direction: int, projector: bool
     ss = st.session_state
     last = loaded.sequence.length - 1
     step = min(max(0, int(ss["step"])), last)
-    seq = loaded.sequence           # its values, and the names and labels the view shows
-    shown = hash((tuple(seq.labels or ()), tuple(seq.feature_names), seq.meta.get("time_column")))
-    base = "|".join(map(str, (loaded.model.key, sequence_key(seq), shown, unit, layer,
+    seq = loaded.sequence
+    base = "|".join(map(str, (loaded.model.key, sequence_key(seq), shown_key(seq), unit, layer,
                               direction, projector, width, ss.get("key_quantity", "c"))))
     cached = ss.get("_stepper_data")
     ahead = bool(ss.get("_stepper_ahead"))
