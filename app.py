@@ -18,6 +18,7 @@ from lstm_viz.ui import page
 from lstm_viz.ui.explain_panel import explain_panel
 from lstm_viz.ui.exports import diagram_downloads, figure_downloads, trace_downloads
 from lstm_viz.ui.failures import shown_as_message
+from lstm_viz.ui.first_run import drawn_lean
 from lstm_viz.ui.heatmap_view import heatmap_view
 from lstm_viz.ui.player import player
 from lstm_viz.ui.prediction_view import show_prediction
@@ -35,7 +36,7 @@ DIAGRAM_WIDTH = 1000          # px at most; the SVG (and its fonts) shrink to th
 LONG_SEQUENCE = 2_000          # above this, offer a zoom window at full resolution
 ZOOM_HALF = 500               # the zoom window: the step ± this many steps
 
-loaded = page("Step through")
+loaded = page("Step through", lean=True)     # a browser's first run: the lesson first
 ss = st.session_state
 seq, rec = loaded.sequence, loaded.recurrent
 last = seq.length - 1
@@ -82,6 +83,8 @@ def live_view() -> None:
     """
     if needs_full_run():        # play ended, or a change outside arrived with a play request
         st.rerun()
+    if drawn_lean() and not ss.get("_full_run"):    # the stepper mounted (or a click) after
+        st.rerun()                                  # the lean first run: the whole page now
     zoom = ss.get("_zoom_window")       # the heatmaps' zoom window, drawn outside: follow the step
     if zoom and not ss.get("_full_run") and (needs_window(int(ss["step"]), zoom, last)
                                             or window_moves(loaded)):
@@ -115,6 +118,8 @@ try:
     live_view()
 finally:
     ss["_full_run"] = False
+if drawn_lean():            # a browser's first run ends here (ui.first_run): the rest
+    st.stop()               # follows once the stepper mounts, after this paint
 badge = st.empty()          # the torch badge, under the diagram: filled at the very end
 
 # -- the whole sequence: heatmaps, units x time, cursor at the step ---------------------------

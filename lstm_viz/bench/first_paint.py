@@ -15,7 +15,10 @@ spinner on screen and no figure yet. Times are seconds from navigation start (th
 ``performance.now()``), as a user who pressed Enter would count. Prints one line per visit;
 exit status 1 when a visit timed out or a target was missed on the landing page (``--strict``).
 
-The machine is shared and small: run it a few times, and read the numbers as noisy.
+The machine is shared and small: run it a few times, and read the numbers as noisy. Its speed
+also drifts between hours (the same commit's warm median measured 1.72 s one day and 1.28 s
+another), so a change is judged with ``--against CHECKOUT``: a second server from another
+checkout (``git worktree add /tmp/base <commit>``) runs beside this one and the visits alternate.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import json
 import statistics
 import sys
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
 from lstm_viz.bench.harness import APP, Server, launch_chromium, wait_for_app
 
@@ -90,46 +95,68 @@ def visit(browser, url: str, selector: str, timeout_s: float) -> dict:
         ctx.close()
 
 
+def _line(name: str, arm: str, kind: str, r: dict, timeout: float) -> str:
+    if r["first_s"] is None:
+        return f"{name:12s} {arm:8s} {kind:5s}  no figure within {timeout:.0f} s"
+    return (f"{name:12s} {arm:8s} {kind:5s}  {r['title_s']:6.2f} s  {r['first_s']:9.2f} s  "
+            f"{r['spinner_s']:9.2f} s  {r['done_s']:9.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", nargs="+", default=["landing", "compare", "units", "learn"],
                     choices=list(PAGES))
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per visit")
     ap.add_argument("--warm", type=int, default=5, help="warm visits per page (their median)")
+    ap.add_argument("--against", type=Path, default=None, metavar="CHECKOUT",
+                    help="another checkout of lstm-viz (e.g. a git worktree of an older commit): "
+                         "its server runs beside this one and the visits alternate, so a change "
+                         "is measured under the same load (this machine's speed drifts)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a landing target misses")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
+    arms = {"this": APP}
+    if args.against is not None:
+        arms["against"] = args.against.resolve() / "app.py"
+        if not arms["against"].is_file():
+            print(f"{arms['against']} not found: --against takes a checkout of lstm-viz")
+            return 2
     failed = False
-    print("page         visit  title      first figure  lone spinner  script done   "
+    print("page         server   visit  title      first figure  lone spinner  script done   "
           "(noisy: shared CPU)")
     with sync_playwright() as p:
         browser = launch_chromium(p.chromium)
         try:
             for name in args.pages:
                 selector = DIAGRAM if name == "landing" else FIGURE
-                with Server(APP) as server:
-                    warm: list[float] = []
-                    for kind in ["cold"] + ["warm"] * args.warm:
-                        r = visit(browser, server.base + PAGES[name], selector, args.timeout)
-                        if r["first_s"] is None:
-                            print(f"{name:12s} {kind:5s}  no figure within {args.timeout:.0f} s")
-                            failed = True
+                with ExitStack() as stack:
+                    servers = {arm: stack.enter_context(Server(app)) for arm, app in arms.items()}
+                    warm: dict[str, list[float]] = {arm: [] for arm in arms}
+                    for k, kind in enumerate(["cold"] + ["warm"] * args.warm):
+                        order = list(arms) if k % 2 == 0 else list(arms)[::-1]
+                        for arm in order:           # alternate: neither always goes first
+                            r = visit(browser, servers[arm].base + PAGES[name], selector,
+                                      args.timeout)
+                            print(_line(name, arm, kind, r, args.timeout))
+                            if r["first_s"] is None:
+                                failed = True
+                                continue
+                            if kind == "warm":
+                                warm[arm].append(r["first_s"])
+                            if arm != "this" or name != "landing":
+                                continue
+                            if kind == "cold" and r["first_s"] > TARGETS["cold"]:
+                                failed = failed or args.strict
+                            if r["spinner_s"] > TARGETS["spinner"]:
+                                failed = failed or args.strict
+                    for arm, times in warm.items():
+                        if not times:
                             continue
-                        print(f"{name:12s} {kind:5s}  {r['title_s']:6.2f} s  "
-                              f"{r['first_s']:9.2f} s  "
-                              f"{r['spinner_s']:9.2f} s  {r['done_s']:9.2f} s")
-                        if kind == "warm":
-                            warm.append(r["first_s"])
-                        elif name == "landing" and r["first_s"] > TARGETS["cold"]:
-                            failed = failed or args.strict
-                        if name == "landing" and r["spinner_s"] > TARGETS["spinner"]:
-                            failed = failed or args.strict
-                    if warm:
-                        mid = statistics.median(warm)
-                        print(f"{name:12s} warm median of {len(warm)}: first figure {mid:.2f} s "
-                              f"(min {min(warm):.2f}, max {max(warm):.2f})")
-                        if name == "landing" and mid > TARGETS["warm"]:
+                        mid = statistics.median(times)
+                        print(f"{name:12s} {arm:8s} warm median of {len(times)}: first figure "
+                              f"{mid:.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+                        if arm == "this" and name == "landing" and mid > TARGETS["warm"]:
                             failed = failed or args.strict
         finally:
             browser.close()

@@ -98,6 +98,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.logdir = Path(tempfile.mkdtemp(prefix="lstm-viz-server-"))
         self.out_log, self.err_log = self.logdir / "out.log", self.logdir / "err.log"
+        root = app.resolve().parent        # the checkout the app is in (``--against``)
         python = REPO / ".venv" / "bin" / "python"
         cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run",
                str(app), "--server.port", str(self.port), "--server.address", "127.0.0.1",
@@ -106,7 +107,7 @@ class Server:
             resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
 
         with open(self.out_log, "wb") as out, open(self.err_log, "wb") as err:
-            self.proc = subprocess.Popen(cmd, cwd=REPO,  # so that .streamlit/config.toml applies
+            self.proc = subprocess.Popen(cmd, cwd=root,  # so that .streamlit/config.toml applies
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                          start_new_session=True,
                                          preexec_fn=cap if memory_cap else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -29,6 +30,7 @@ from lstm_viz.workbench import (
 )
 
 from .failures import attempt, fail, report
+from .first_run import lean_run, widgets
 from .safe_text import plain, plain_list, visible_token
 from .sequence_options import options_from_widgets, sequence_options
 from .state import bind, clamp, init_state, mark_full_run, set_value, show_notices, sync_url
@@ -244,25 +246,28 @@ def _new_example() -> None:
     set_value("step", 0)
 
 
-def _sequence_section() -> Sequence:
+def _sequence_section(ui: Any = st) -> Sequence:
+    """The task, the input and the sequence read; ``ui`` draws the widgets (``st``, or nothing
+    in a lean run: ``first_run.widgets``)."""
     ss = st.session_state
     st.subheader("Sequence")
-    st.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].title, **bind("task"),
+    ui.selectbox("Task", list(TASKS), format_func=lambda t: TASKS[t].title, **bind("task"),
                  help="A built-in task: its example sequence and the models trained on it.")
     uploaded: Sequence | None = ss.get("uploaded_sequence")
     sources = ["example", "upload"]
-    st.radio("Input", sources, horizontal=True, **bind("seq_source"),
+    ui.radio("Input", sources, horizontal=True, **bind("seq_source"),
              format_func={"example": "task example", "upload": "my file"}.get)
     if ss["seq_source"] == "upload":
         _follow_the_model()
         uploaded = ss.get("uploaded_sequence")
-        _your_model_inputs()
-        st.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
+        _your_model_inputs(ui)
+        ui.file_uploader("CSV / TSV (one column per feature, a date column as the time axis), "
                          ".npy (T × features, or a batch N × T × features), or text",
                          type=UPLOAD_TYPES, key="w_upload", on_change=_on_upload)
         st.caption(READ_AS)
         if ss.get("upload_view") is not None and ss.get("upload_file") is not None:
-            sequence_options(ss["upload_view"], _on_options)
+            if ui is st:
+                sequence_options(ss["upload_view"], _on_options)
         if ss.get("upload_error"):
             st.error(ss["upload_error"])
         if uploaded is None:
@@ -271,7 +276,7 @@ def _sequence_section() -> Sequence:
                        "example." if kept is not None and ss.get("upload_error") else
                        "No file loaded yet: showing the task example.")
     else:
-        st.button("New example", on_click=_new_example, help="Draw another example sequence.")
+        ui.button("New example", on_click=_new_example, help="Draw another example sequence.")
     seq = uploaded if (ss["seq_source"] == "upload" and uploaded is not None) else _example()
     st.caption(f"**{plain(seq.name, 60)}**: {seq.length:,} steps × {seq.n_features} feature"
                f"{'s' if seq.n_features != 1 else ''}")
@@ -299,7 +304,7 @@ def unknown_text(seq: Sequence, reader: str | None) -> str:
             "its characters, or pick the task whose model reads this text.")
 
 
-def _your_model_inputs() -> None:
+def _your_model_inputs(ui: Any = st) -> None:
     """Beside the user's model: "Type text" through its vocabulary, or, when it has none, an
     uploader for its vocabulary file."""
     ss = st.session_state
@@ -308,7 +313,7 @@ def _your_model_inputs() -> None:
         return
     vocab = model_vocab(custom)
     if vocab is None:
-        st.file_uploader("Your model's vocabulary (JSON list or token → id, or one token a "
+        ui.file_uploader("Your model's vocabulary (JSON list or token → id, or one token a "
                          "line), to feed it text", type=VOCAB_TYPES, key="w_vocab",
                          on_change=_on_vocab)
         if ss.get("vocab_error"):
@@ -316,27 +321,27 @@ def _your_model_inputs() -> None:
         return
     if getattr(custom, "vocab", None) is None:
         st.caption(f"Vocabulary file: {len(vocab):,} tokens.")
-    st.text_area(f"Type text (read through your model's {len(vocab):,}-token vocabulary)",
+    ui.text_area(f"Type text (read through your model's {len(vocab):,}-token vocabulary)",
                  key="w_typed", max_chars=MAX_TYPED, on_change=_on_typed,
                  help="Split into the vocabulary's tokens (characters or words); tokens it "
                       "lacks go to its unknown token, or are left out and listed.")
 
 
-def _model_section(seq: Sequence) -> Model:
+def _model_section(seq: Sequence, ui: Any = st) -> Model:
     ss = st.session_state
     st.subheader("Model")
     kinds = ["trained", "fresh"] + (["custom"] if ss.get("custom_model") else [])
     if ss["model_kind"] not in kinds:
         ss["model_kind"] = "trained"
-    st.radio("Weights", kinds, format_func=MODEL_KINDS.get, **bind("model_kind"))
+    ui.radio("Weights", kinds, format_func=MODEL_KINDS.get, **bind("model_kind"))
     if ss["model_kind"] != "custom":
-        st.radio("Variant", list(VARIANTS), horizontal=True, **bind("variant"),
+        ui.radio("Variant", list(VARIANTS), horizontal=True, **bind("variant"),
                  help="; ".join(f"{v.name}: {v.summary}" for v in TABLE.values()) + ".")
     if ss["model_kind"] == "fresh":
-        st.slider("Hidden units", 1, 256, **bind("hidden"))
-        st.slider("Layers", 1, 4, **bind("layers"))
-        st.toggle("Bidirectional", **bind("bidirectional"))
-        st.number_input("Seed", 0, 10_000, **bind("seed"))
+        ui.slider("Hidden units", 1, 256, **bind("hidden"))
+        ui.slider("Layers", 1, 4, **bind("layers"))
+        ui.toggle("Bidirectional", **bind("bidirectional"))
+        ui.number_input("Seed", 0, 10_000, **bind("seed"))
     model = build_model(current_choice(), seq.n_features, ss.get("custom_model"))
     st.caption(plain(model.label, 120))
     # Inline code, not st.code: the syntax highlighter behind st.code is the heaviest script
@@ -347,20 +352,20 @@ def _model_section(seq: Sequence) -> Model:
     return model
 
 
-def _view_section(loaded: Loaded) -> None:
+def _view_section(loaded: Loaded, ui: Any = st) -> None:
     rec = loaded.recurrent
     st.subheader("View")
     clamp("layer", rec.num_layers - 1)
     clamp("direction", rec.config.num_directions - 1)
     if rec.num_layers > 1:
-        st.selectbox("Layer", list(range(rec.num_layers)), **bind("layer"))
+        ui.selectbox("Layer", list(range(rec.num_layers)), **bind("layer"))
     if rec.bidirectional:
-        st.radio("Direction", [0, 1], horizontal=True, **bind("direction"),
+        ui.radio("Direction", [0, 1], horizontal=True, **bind("direction"),
                  format_func={0: "forward", 1: "backward"}.get)
     units = loaded.units("c" if "c" in loaded.trace.names() else "h")
     clamp("unit", units - 1)
-    st.number_input(f"Unit in focus (0–{units - 1})", 0, units - 1, **bind("unit"))
-    st.toggle("Projector view", **bind("projector"),
+    ui.number_input(f"Unit in focus (0–{units - 1})", 0, units - 1, **bind("unit"))
+    ui.toggle("Projector view", **bind("projector"),
               help="Larger fonts, thicker lines, higher contrast: for a room.")
 
 
@@ -398,15 +403,18 @@ def navigation() -> None:
             return
 
 
-def sidebar() -> Loaded:
-    """Draw the shared sidebar; return the loaded sequence, model and trace."""
+def sidebar(lean: bool = False) -> Loaded:
+    """Draw the shared sidebar; return the loaded sequence, model and trace. ``lean``: a
+    browser's first run (``first_run``): headings and captions, no widgets or page links."""
     init_state()
     ss = st.session_state
+    ui = widgets(lean)
     with st.sidebar:
-        navigation()
-        seq = _sequence_section()
+        if not lean:
+            navigation()
+        seq = _sequence_section(ui)
         try:
-            model = _model_section(seq)
+            model = _model_section(seq, ui)
         except Exception as exc:     # a model that cannot be built: the trained one stands in
             st.error(f"{report(exc, 'building the model')} Showing the trained model instead.")
             model = build_model(ModelChoice("trained", ss["task"], "vanilla"), seq.n_features)
@@ -427,19 +435,24 @@ def sidebar() -> Loaded:
             except Exception as exc:
                 fail(exc, "tracing the task example")
         loaded = Loaded(seq, model, trace, mismatch=mismatch)
-        _view_section(loaded)
+        _view_section(loaded, ui)
     clamp("step", seq.length - 1)
     ss["_shown_model"] = model          # the URL says what is shown (model=upload for yours)
     sync_url(force=True)
-    show_notices()
+    if not lean:                        # kept for the whole page, which follows at once
+        show_notices()
     mark_full_run()
     return loaded
 
 
-def page(title: str) -> Loaded:
-    """Set up a page: config, the sidebar, the projector styling. Call first on every page."""
+def page(title: str, *, lean: bool = False) -> Loaded:
+    """Set up a page: config, the sidebar, the projector styling. Call first on every page.
+
+    ``lean=True``: the page draws the lesson first in a browser's first run (``first_run``);
+    ``first_run.drawn_lean()`` then says this run is lean: the page ends after its first figure.
+    """
     st.set_page_config(page_title=f"{title} · lstm-viz", layout="wide")
-    loaded = sidebar()
+    loaded = sidebar(lean_run(lean))
     if loaded.mismatch:             # every page says when it shows something else than asked
         st.warning(loaded.mismatch)
     # Less room above the page (the header bar is transparent and lets clicks through) and a
