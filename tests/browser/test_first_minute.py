@@ -1,6 +1,7 @@
 """The first minute of a new visitor at 1280x720 (issue #15): the cell diagram shows at once,
 whole, above the fold; the page opens on the unit that tells the lesson (brackets: the counting
-unit); no spinner holds the screen; the torch badge fills in below the diagram; no errors."""
+unit); no spinner holds the screen; the torch badge fills in below the diagram; the sidebar's
+widgets and the heatmaps follow the lean first run (lstm_viz.ui.first_run); no errors."""
 
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ def test_the_diagram_of_the_counting_unit_is_above_the_fold(page, server):
     badge.first.wait_for(timeout=90_000)
     assert badge.first.bounding_box()["y"] > box["y"]
     page.get_by_text(re.compile(r"matches torch\.nn\.LSTM")).first.wait_for(timeout=90_000)
+    # the first run was lean (ui.first_run); the whole page followed once the stepper mounted
+    sidebar.locator('[data-testid="stSelectbox"]').first.wait_for(timeout=30_000)
+    main.get_by_text("Every unit over the whole sequence").wait_for(timeout=30_000)
     assert page.locator(SPINNER).count() == 0
     assert_no_exception(page)
 
