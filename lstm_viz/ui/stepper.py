@@ -29,6 +29,7 @@ from lstm_viz.plots.diagram_frames import diagram_frames
 from lstm_viz.teaching.step import UnitStep, unit_step
 from lstm_viz.workbench import Loaded, sequence_key, shown_key
 
+from .first_run import drawn_lean
 from .safe_text import clip
 from .state import SPEEDS, set_value
 from .trace_cache import RESULTS
@@ -232,5 +233,6 @@ def stepper(loaded: Loaded, unit: int, layer: int, direction: int, *, projector:
         ss[SENT] = key
     _component()(data=data, data_key=key, step=int(ss["step"]), show=stepper_ready(),
                  autoplay=bool(ss["playing"]), speed=int(ss["speed"]), speeds=list(SPEEDS),
+                 lean=drawn_lean(),       # say "mounted" once the page is idle (first_run)
                  key=KEY, default=None, on_change=partial(on_stepper, last))
 
